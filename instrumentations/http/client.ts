@@ -1,0 +1,301 @@
+import type { Context, Span, TextMapSetter } from '@opentelemetry/api';
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import {
+  context,
+  isTracingSuppressed,
+  propagation,
+  setSpan,
+  SpanKind,
+  SpanStatusCode,
+} from '../../src/instrumentation/api';
+import {
+  captureHeaders,
+  defaultPort,
+  fullUrl,
+  httpSpanName,
+  normaliseMethod,
+} from '../../src/instrumentation/http-semantics';
+import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  ERROR_TYPE_VALUE_OTHER,
+  httpRequestHeaderAttribute,
+  httpResponseHeaderAttribute,
+} from '../../src/semconv';
+import { kEmitContext, kObserver, type EmitObserver, type Marked } from './emit';
+import { ABORTED } from './server';
+
+type RequestFunction = (...args: unknown[]) => ClientRequest;
+
+interface HttpModule {
+  request: RequestFunction;
+  get: RequestFunction;
+}
+
+/**
+ * Wraps request() and get() of http or https: each outgoing request gets a CLIENT span, child of
+ * the active span, and carries the trace context in its headers.
+ */
+export function patchClient(module: HttpModule, scheme: 'http' | 'https', ctx: InstrumentationContext): void {
+  wrap(module, 'request', (original: RequestFunction) =>
+    function request(this: unknown) {
+      return tracedRequest(original, this, arguments, scheme, ctx);
+    },
+  );
+  // Node's own get() is request() then end(); calling the wrapped request() keeps it that way.
+  wrap(module, 'get', () =>
+    function get(this: unknown) {
+      const request = module.request.apply(this, arguments as unknown as unknown[]);
+      request.end();
+      return request;
+    },
+  );
+}
+
+/** Sets an outgoing header unless the caller already set it (their own traceparent wins). */
+const requestSetter: TextMapSetter<ClientRequest> = {
+  set(request, key, value) {
+    if (request.getHeader(key) === undefined && !request.headersSent) request.setHeader(key, value);
+  },
+};
+
+/** Appends to a raw header array (the `headers: [name, value, ...]` form), unless already there. */
+const arraySetter: TextMapSetter<string[]> = {
+  set(headers, key, value) {
+    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === key) return;
+    headers.push(key, value);
+  },
+};
+
+function tracedRequest(
+  original: RequestFunction,
+  self: unknown,
+  args: IArguments,
+  scheme: 'http' | 'https',
+  ctx: InstrumentationContext,
+): ClientRequest {
+  const parent = context.active();
+  if (isTracingSuppressed(parent)) return original.apply(self, args as unknown as unknown[]);
+
+  let state: ClientRequestState | undefined;
+  let callArgs: ArrayLike<unknown> = args;
+  try {
+    const target = describeTarget(args, scheme);
+    if (target !== undefined) {
+      const { method, original: methodOriginal } = normaliseMethod(target.method, ctx.config.http.knownMethods);
+      const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.CLIENT }, parent);
+      state = new ClientRequestState(span, parent, ctx);
+      if (span.isRecording()) {
+        span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
+        if (methodOriginal !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, methodOriginal);
+        span.setAttribute(ATTR_URL_FULL, fullUrl(target.scheme, target.host, target.port, target.path, target.hasCredentials));
+        span.setAttribute(ATTR_SERVER_ADDRESS, target.host);
+        if (target.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, target.port);
+      }
+      if (target.rawHeaders !== undefined) {
+        // Raw header arrays are written out in the constructor: inject into a copy beforehand.
+        const headers = target.rawHeaders.slice();
+        propagation.inject(setSpan(parent, span), headers, arraySetter);
+        callArgs = withOptions(args, target.optionsIndex, { ...target.options, headers });
+        state.injected = true;
+      }
+    }
+  } catch (error) {
+    ctx.reportError(error);
+    state = undefined;
+    callArgs = args;
+  }
+
+  let request: ClientRequest & Marked;
+  try {
+    request = original.apply(self, callArgs as unknown[]);
+  } catch (error) {
+    state?.fail(error);
+    throw error;
+  }
+  if (state !== undefined) {
+    try {
+      request[kEmitContext] = parent;
+      request[kObserver] = state;
+      if (!state.injected) propagation.inject(setSpan(parent, state.span), request, requestSetter);
+      if (state.span.isRecording()) {
+        captureHeaders(state.span, httpRequestHeaderAttribute, ctx.config.http.clientRequestHeaders, (name) =>
+          request.getHeader(name),
+        );
+      }
+    } catch (error) {
+      ctx.reportError(error);
+    }
+  }
+  return request;
+}
+
+/** An outgoing request's span, ended when its response has been read, or when it fails. */
+class ClientRequestState implements EmitObserver {
+  injected = false;
+  private response: IncomingMessage | undefined;
+  private ended = false;
+
+  constructor(
+    readonly span: Span,
+    private readonly parent: Context,
+    private readonly ctx: InstrumentationContext,
+  ) {}
+
+  onEvent(target: object, event: string | symbol, argument: unknown): void {
+    if (this.ended) return;
+    if (target === this.response) {
+      if (event === 'end' || event === 'close') this.finish();
+      else if (event === 'error') this.fail(argument);
+      return;
+    }
+    switch (event) {
+      case 'response':
+        this.onResponse(argument as IncomingMessage & Marked);
+        break;
+      case 'upgrade':
+        this.onResponse(argument as IncomingMessage & Marked);
+        this.finish();
+        break;
+      case 'error':
+        this.fail(argument);
+        break;
+      case 'close':
+        if (this.response === undefined) this.fail(undefined);
+        else this.finish();
+        break;
+    }
+  }
+
+  fail(error: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    const span = this.span;
+    if (span.isRecording()) {
+      if (error instanceof Error) {
+        span.recordException(error);
+        const code = (error as NodeJS.ErrnoException).code;
+        span.setAttribute(ATTR_ERROR_TYPE, typeof code === 'string' ? code : error.name || ERROR_TYPE_VALUE_OTHER);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      } else {
+        span.setAttribute(ATTR_ERROR_TYPE, ABORTED);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'the request was aborted' });
+      }
+    }
+    span.end();
+  }
+
+  private onResponse(response: IncomingMessage & Marked): void {
+    this.response = response;
+    // The response's events ('data', 'end') run in the caller's context too.
+    response[kEmitContext] = this.parent;
+    response[kObserver] = this;
+    const span = this.span;
+    if (!span.isRecording()) return;
+    const status = response.statusCode ?? 0;
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, response.httpVersion);
+    if (status >= 400) {
+      span.setAttribute(ATTR_ERROR_TYPE, String(status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    captureHeaders(span, httpResponseHeaderAttribute, this.ctx.config.http.clientResponseHeaders, (name) =>
+      response.headersDistinct?.[name] ?? response.headers[name],
+    );
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.span.end();
+  }
+}
+
+interface Target {
+  readonly scheme: string;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly path: string;
+  readonly method: string;
+  readonly hasCredentials: boolean;
+  readonly options: RequestOptions | undefined;
+  readonly optionsIndex: number;
+  readonly rawHeaders: string[] | undefined;
+}
+
+/**
+ * Where a request goes, read from request()'s arguments the way Node reads them:
+ * (url[, options][, callback]) or (options[, callback]); options win over the URL.
+ * Undefined when the arguments are not valid (Node then throws on its own).
+ */
+function describeTarget(args: IArguments, defaultScheme: string): Target | undefined {
+  let url: URL | undefined;
+  let options: RequestOptions | undefined;
+  let optionsIndex = 0;
+  const first = args[0];
+  if (typeof first === 'string') {
+    url = parseUrl(first);
+    if (url === undefined) return undefined;
+  } else if (first instanceof URL) {
+    url = first;
+  } else if (first !== null && typeof first === 'object') {
+    options = first as RequestOptions;
+  }
+  if (url !== undefined && args[1] !== null && typeof args[1] === 'object') {
+    options = args[1] as RequestOptions;
+    optionsIndex = 1;
+  }
+  const protocol = options?.protocol ?? url?.protocol ?? `${defaultScheme}:`;
+  const scheme = protocol.endsWith(':') ? protocol.slice(0, -1) : protocol;
+  const host = unbracket(options?.hostname ?? stripPort(options?.host ?? undefined) ?? url?.hostname ?? 'localhost');
+  const explicitPort = options?.port ?? (url?.port ? url.port : undefined) ?? options?.defaultPort;
+  const port = explicitPort === undefined || explicitPort === null ? defaultPort(scheme) : Number(explicitPort);
+  const path = options?.path ?? (url === undefined ? '/' : `${url.pathname}${url.search}`);
+  const method = (options?.method ?? 'GET').toUpperCase();
+  const hasCredentials = Boolean(options?.auth ?? (url !== undefined && (url.username !== '' || url.password !== '')));
+  const rawHeaders = Array.isArray(options?.headers) ? (options!.headers as string[]) : undefined;
+  return {
+    scheme,
+    host,
+    port: Number.isInteger(port) ? port : undefined,
+    path,
+    method,
+    hasCredentials,
+    options,
+    optionsIndex,
+    rawHeaders,
+  };
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `host:port` in options.host: server.address is the host alone. */
+function stripPort(host: string | undefined): string | undefined {
+  if (host === undefined || host.startsWith('[')) return host;
+  const colon = host.indexOf(':');
+  return colon !== -1 && host.indexOf(':', colon + 1) === -1 ? host.slice(0, colon) : host;
+}
+
+function unbracket(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+function withOptions(args: IArguments, index: number, options: RequestOptions): unknown[] {
+  const copy = Array.prototype.slice.call(args) as unknown[];
+  copy[index] = options;
+  return copy;
+}

@@ -1,0 +1,271 @@
+import type { Context, Link, Span } from '@opentelemetry/api';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  context,
+  getBaggage,
+  getSpanContext,
+  isSpanContextValid,
+  newSpanId,
+  newTraceId,
+  NonRecordingSpan,
+  propagation,
+  ROOT_CONTEXT,
+  setBaggage,
+  setSpan,
+  SpanKind,
+  SpanStatusCode,
+  TRACE_FLAG_NONE,
+} from '../../src/instrumentation/api';
+import {
+  captureHeaders,
+  httpSpanName,
+  normaliseMethod,
+  parseHostHeader,
+  pathMatcher,
+  redactQuery,
+  splitTarget,
+} from '../../src/instrumentation/http-semantics';
+import { withServerRequest, type ServerRequest } from '../../src/instrumentation/http-server-request';
+import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_CLIENT_PORT,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+  httpRequestHeaderAttribute,
+  httpResponseHeaderAttribute,
+} from '../../src/semconv';
+import { kEmitContext, kObserver, type EmitObserver, type Marked } from './emit';
+
+/** error.type of a request whose connection closed before the response was complete. */
+export const ABORTED = 'aborted';
+
+/** The events a server emits per request: 'checkContinue' replaces 'request' for `Expect: 100-continue`. */
+const REQUEST_EVENTS = new Set<string | symbol>(['request', 'checkContinue']);
+
+type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+
+/**
+ * Wraps `emit` of a server class so each incoming request gets a SERVER span, active while the
+ * application's handler (and everything it awaits) runs.
+ */
+export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: InstrumentationContext): void {
+  const settings = new ServerSettings(scheme, ctx);
+  wrap(prototype as unknown as { emit: Emit }, 'emit', (original: Emit) =>
+    function emit(this: Server, event: string | symbol) {
+      if (!REQUEST_EVENTS.has(event)) return original.apply(this, arguments as unknown as Parameters<Emit>);
+      let requestContext: Context | undefined;
+      try {
+        requestContext = startRequest(arguments[1] as IncomingMessage, arguments[2] as ServerResponse, settings);
+      } catch (error) {
+        ctx.reportError(error);
+      }
+      if (requestContext === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
+      return context.apply(requestContext, original, this, arguments);
+    },
+  );
+}
+
+/** What every request of a server class needs, computed once. */
+class ServerSettings {
+  readonly excluded: ((path: string) => boolean) | undefined;
+
+  constructor(
+    readonly scheme: 'http' | 'https',
+    readonly ctx: InstrumentationContext,
+  ) {
+    this.excluded = pathMatcher(ctx.config.http.serverExcludedPaths);
+  }
+}
+
+/** The request's span and what ends it, kept on the response. */
+class ServerRequestState implements ServerRequest, EmitObserver {
+  route: string | undefined = undefined;
+  errorType: string | undefined = undefined;
+  onEnd: (() => void) | undefined = undefined;
+  private ended = false;
+
+  constructor(
+    readonly span: Span,
+    readonly method: string,
+    private readonly settings: ServerSettings,
+  ) {}
+
+  onEvent(target: object, event: string | symbol): void {
+    if (this.ended || (event !== 'finish' && event !== 'close')) return;
+    const response = target as ServerResponse & Marked;
+    this.ended = true;
+    response[kObserver] = undefined;
+    this.end(response, event === 'close' && !response.writableFinished);
+  }
+
+  private end(response: ServerResponse, aborted: boolean): void {
+    const span = this.span;
+    if (span.isRecording()) {
+      if (response.headersSent || !aborted) {
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode);
+        if (response.statusCode >= 500) {
+          span.setAttribute(ATTR_ERROR_TYPE, this.errorType ?? String(response.statusCode));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      }
+      if (aborted) {
+        span.setAttribute(ATTR_ERROR_TYPE, ABORTED);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
+      }
+      captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.config.http.serverResponseHeaders, (name) =>
+        response.getHeader(name),
+      );
+    }
+    if (this.onEnd !== undefined) {
+      try {
+        this.onEnd();
+      } catch (error) {
+        this.settings.ctx.reportError(error);
+      }
+    }
+    span.end();
+  }
+}
+
+/** Starts the request's span and returns the context its handler runs in (undefined: leave it alone). */
+function startRequest(request: IncomingMessage & Marked, response: ServerResponse & Marked, settings: ServerSettings): Context {
+  const { ctx } = settings;
+  const headers = request.headers;
+  const target = splitTarget(request.url ?? '/');
+
+  if (settings.excluded?.(target.path) === true) {
+    // No span, but a trace passing through still propagates (and without one, work done for
+    // this request starts no trace of its own).
+    const passthrough = excludedRequestContext(headers, ctx);
+    request[kEmitContext] = passthrough;
+    response[kEmitContext] = passthrough;
+    return passthrough;
+  }
+
+  const { parent, link } = incomingContext(headers, ctx);
+  const { method, original } = normaliseMethod(request.method, ctx.config.http.knownMethods);
+  const span = ctx.tracer.startSpan(
+    httpSpanName(method),
+    { kind: SpanKind.SERVER, links: link === undefined ? undefined : [link] },
+    parent,
+  );
+  if (span.isRecording()) recordRequest(span, request, method, original, target, settings);
+
+  const state = new ServerRequestState(span, method, settings);
+  const requestContext = withServerRequest(setSpan(parent, span), state);
+  request[kEmitContext] = requestContext;
+  response[kEmitContext] = requestContext;
+  response[kObserver] = state;
+  return requestContext;
+}
+
+/** The parent context of a request's span, per OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT. */
+function incomingContext(headers: IncomingHttpHeaders, ctx: InstrumentationContext): { parent: Context; link?: Link } {
+  const policy = ctx.config.http.incomingContext;
+  if (policy === 'ignore') return { parent: ROOT_CONTEXT };
+  const extracted = propagation.extract(ROOT_CONTEXT, headers);
+  if (policy === 'continue') return { parent: extracted };
+  // restart: a new trace, linked to the caller's span; baggage is kept.
+  const remote = getSpanContext(extracted);
+  const baggage = getBaggage(extracted);
+  return {
+    parent: baggage === undefined ? ROOT_CONTEXT : setBaggage(ROOT_CONTEXT, baggage),
+    link: remote !== undefined && isSpanContextValid(remote) ? { context: remote } : undefined,
+  };
+}
+
+/** An excluded request continues the caller's trace if any, else runs under an unsampled one. */
+function excludedRequestContext(headers: IncomingHttpHeaders, ctx: InstrumentationContext): Context {
+  const { parent } = incomingContext(headers, ctx);
+  const remote = getSpanContext(parent);
+  if (remote !== undefined && isSpanContextValid(remote)) return parent;
+  return setSpan(parent, new NonRecordingSpan({ traceId: newTraceId(), spanId: newSpanId(), traceFlags: TRACE_FLAG_NONE }));
+}
+
+function recordRequest(
+  span: Span,
+  request: IncomingMessage,
+  method: string,
+  originalMethod: string | undefined,
+  target: { path: string; query: string | undefined },
+  settings: ServerSettings,
+): void {
+  const headers = request.headers;
+  const socket = request.socket;
+  span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
+  if (originalMethod !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, originalMethod);
+  span.setAttribute(ATTR_URL_PATH, target.path);
+  if (target.query !== undefined) span.setAttribute(ATTR_URL_QUERY, redactQuery(target.query));
+  span.setAttribute(ATTR_URL_SCHEME, settings.scheme);
+
+  const forwarded = parseForwarded(headers.forwarded);
+  const host = parseHostHeader(forwarded?.host ?? firstValue(headers['x-forwarded-host']) ?? headers.host);
+  if (host !== undefined) {
+    span.setAttribute(ATTR_SERVER_ADDRESS, host.address);
+    if (host.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, host.port);
+  }
+  const proxiedClient = forwarded?.for ?? firstValue(headers['x-forwarded-for']);
+  if (proxiedClient !== undefined) span.setAttribute(ATTR_CLIENT_ADDRESS, proxiedClient);
+  else if (socket?.remoteAddress !== undefined) {
+    span.setAttribute(ATTR_CLIENT_ADDRESS, socket.remoteAddress);
+    if (socket.remotePort !== undefined) span.setAttribute(ATTR_CLIENT_PORT, socket.remotePort);
+  }
+  if (socket?.remoteAddress !== undefined) span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, socket.remoteAddress);
+  if (socket?.remotePort !== undefined) span.setAttribute(ATTR_NETWORK_PEER_PORT, socket.remotePort);
+  span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, request.httpVersion);
+  const userAgent = headers['user-agent'];
+  if (userAgent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, userAgent);
+  captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.config.http.serverRequestHeaders, (name) =>
+    request.headersDistinct?.[name] ?? headers[name],
+  );
+}
+
+/** The first entry of a comma-separated header (the client nearest the origin of a proxy chain). */
+function firstValue(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined) return undefined;
+  const comma = text.indexOf(',');
+  const first = (comma === -1 ? text : text.slice(0, comma)).trim();
+  return first === '' ? undefined : first;
+}
+
+/** `for` and `host` of the first element of an RFC 7239 Forwarded header. */
+export function parseForwarded(value: string | undefined): { for?: string; host?: string } | undefined {
+  if (value === undefined) return undefined;
+  const comma = value.indexOf(',');
+  const element = comma === -1 ? value : value.slice(0, comma);
+  const result: { for?: string; host?: string } = {};
+  for (const pair of element.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq === -1) continue;
+    const name = pair.slice(0, eq).trim().toLowerCase();
+    let text = pair.slice(eq + 1).trim();
+    if (text.startsWith('"') && text.endsWith('"') && text.length >= 2) text = text.slice(1, -1);
+    if (name === 'for') result.for = stripForwardedPort(text);
+    else if (name === 'host') result.host = text;
+  }
+  return result.for === undefined && result.host === undefined ? undefined : result;
+}
+
+/** `for` values may carry a port (`"[2001:db8::1]:4711"`, `192.0.2.60:80`): client.address is the address alone. */
+function stripForwardedPort(value: string): string {
+  if (value.startsWith('[')) {
+    const close = value.indexOf(']');
+    return close === -1 ? value : value.slice(1, close);
+  }
+  const colon = value.indexOf(':');
+  return colon !== -1 && value.indexOf(':', colon + 1) === -1 ? value.slice(0, colon) : value;
+}

@@ -1,0 +1,124 @@
+import type { Span } from '@opentelemetry/api';
+import { context } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../../src/instrumentation/db';
+import {
+  recordRedisError,
+  redisOperationName,
+  startCommandSpan,
+  startConnectSpan,
+  startTransactionSpan,
+  type RedisTarget,
+} from '../../src/instrumentation/redis-command';
+import type { InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
+import { clientTarget, isConnectionSetup } from './client';
+import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
+import { closeTransaction, isInTransaction, openTransaction, settleTransaction, type Transaction } from './transaction';
+
+/**
+ * ioredis 5.11+ publishes TracingChannels around its promises (`tracePromise`): start (in the
+ * caller's context, when the command is written), end (synchronously after), then error and
+ * asyncStart/asyncEnd when the promise settles. A synchronous throw gives error then end, and no
+ * async events.
+ */
+interface TracedMessage {
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  readonly database?: number;
+  readonly error?: unknown;
+  readonly result?: unknown;
+}
+
+interface CommandMessage extends TracedMessage {
+  /** As the application named it, e.g. `get`. */
+  readonly command: string;
+  /** Redacted by ioredis's own rules (which keep some values): only a fallback here. */
+  readonly args: readonly unknown[];
+}
+
+const spans = new WeakMap<object, Span>();
+const transactions = new WeakMap<object, Transaction>();
+
+function messageTarget(message: TracedMessage): RedisTarget {
+  return { serverAddress: message.serverAddress, serverPort: message.serverPort, database: message.database };
+}
+
+function onCommandStart(message: CommandMessage, ctx: InstrumentationContext): void {
+  const command = commandBeingSent(message.command);
+  const client = command === undefined ? undefined : clientBeingSent();
+  if (command !== undefined && client !== undefined) {
+    // MULTI's commands are listed in its span; the connection's own setup commands belong to it.
+    if (isInTransaction(command) || isConnectionSetup(client, command)) return;
+  }
+  const origin = command === undefined ? undefined : takeOrigin(command);
+  const parent = databaseSpanParent(ctx, origin?.context ?? context.active());
+  if (parent === undefined) return;
+  const operation = redisOperationName(message.command);
+  const span =
+    command !== undefined && client !== undefined
+      ? startCommandSpan(ctx.tracer, parent, operation, command.args, clientTarget(client), { startTime: origin?.startTime })
+      : startCommandSpan(ctx.tracer, parent, operation, message.args ?? [], messageTarget(message));
+  spans.set(message, span);
+}
+
+function onError(message: TracedMessage): void {
+  const span = spans.get(message);
+  if (span !== undefined) recordRedisError(span, message.error);
+}
+
+/** `end` follows a synchronous throw; otherwise the span waits for asyncEnd. */
+function onEnd(message: TracedMessage): void {
+  if ('error' in message) endSpanOf(message);
+}
+
+function endSpanOf(message: TracedMessage): void {
+  const span = spans.get(message);
+  if (span === undefined) return;
+  spans.delete(message);
+  span.end();
+}
+
+function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext): void {
+  const parent = databaseSpanParent(ctx);
+  const span = parent === undefined ? undefined : startTransactionSpan(ctx.tracer, parent, messageTarget(message));
+  transactions.set(message, openTransaction(span));
+}
+
+/** exec() has sent MULTI, the commands and EXEC by now. */
+function onTransactionEnd(message: TracedMessage): void {
+  const transaction = transactions.get(message);
+  if (transaction === undefined) return;
+  closeTransaction(transaction);
+  if ('error' in message) onTransactionSettled(message);
+}
+
+function onTransactionError(message: TracedMessage): void {
+  const span = transactions.get(message)?.span;
+  if (span !== undefined) recordRedisError(span, message.error);
+}
+
+/** The application gets EXEC's replies, or null when a WATCHed key aborted the transaction. */
+function onTransactionSettled(message: TracedMessage): void {
+  const transaction = transactions.get(message);
+  if (transaction === undefined) return;
+  transactions.delete(message);
+  if (transaction.span === undefined) return;
+  if ('error' in message) transaction.span.end();
+  else settleTransaction(transaction.span, undefined, message.result);
+}
+
+function onConnectStart(message: TracedMessage, ctx: InstrumentationContext): void {
+  const parent = databaseSpanParent(ctx);
+  if (parent !== undefined) spans.set(message, startConnectSpan(ctx.tracer, parent, { serverAddress: message.serverAddress, serverPort: message.serverPort }));
+}
+
+export const ioredisTracingChannels: readonly TracingChannelSubscription[] = [
+  { tracingChannel: 'ioredis:command', start: onCommandStart, error: onError, end: onEnd, asyncEnd: endSpanOf },
+  {
+    tracingChannel: 'ioredis:batch',
+    start: onTransactionStart,
+    end: onTransactionEnd,
+    error: onTransactionError,
+    asyncEnd: onTransactionSettled,
+  },
+  { tracingChannel: 'ioredis:connect', start: onConnectStart, error: onError, end: onEnd, asyncEnd: endSpanOf },
+];

@@ -1,0 +1,136 @@
+import type { Span } from '@opentelemetry/api';
+import { databaseSpanParent } from '../../src/instrumentation/db';
+import {
+  describeCommand,
+  recordRedisError,
+  recordWatchConflict,
+  setBatchCommands,
+  startTransactionSpan,
+} from '../../src/instrumentation/redis-command';
+import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+import { clientTarget, type IoredisClient, type IoredisCommand } from './client';
+
+/**
+ * A MULTI transaction (`redis.multi()...exec()`) is one span, `MULTI` or `MULTI <COMMAND>`,
+ * listing its commands in db.query.text: inside a transaction Redis only answers QUEUED, and the
+ * outcome of all of them is EXEC's reply. exec() sends MULTI, the commands and EXEC synchronously
+ * through the client's sendCommand, so every command sendCommand sees for the first time while a
+ * transaction is open here belongs to that transaction and gets no span of its own.
+ */
+export interface Transaction {
+  /** Undefined when the transaction itself is not traced (its commands still get no span). */
+  readonly span: Span | undefined;
+  readonly commands: { operation: string; text: string }[];
+  readonly outer: Transaction | undefined;
+}
+
+let open: Transaction | undefined;
+
+/** Commands listed in a transaction, for ioredis 5.11+ which publishes each of them later on. */
+const folded = new WeakSet<IoredisCommand>();
+
+export function openTransaction(span: Span | undefined): Transaction {
+  const transaction: Transaction = { span, commands: [], outer: open };
+  open = transaction;
+  return transaction;
+}
+
+/**
+ * Ends the window in which commands join the transaction (dropping any opened since and left
+ * open, so none can keep taking commands), and names its span after them.
+ */
+export function closeTransaction(transaction: Transaction): void {
+  for (let current = open; current !== undefined; current = current.outer) {
+    if (current === transaction) {
+      open = transaction.outer;
+      break;
+    }
+  }
+  if (transaction.span !== undefined) setBatchCommands(transaction.span, transaction.commands);
+}
+
+/** At a command's first sight: true (and the command is listed) when it is part of an open transaction. */
+export function joinOpenTransaction(command: IoredisCommand): boolean {
+  const transaction = open;
+  if (transaction === undefined) return false;
+  folded.add(command);
+  const name = command.name.toLowerCase();
+  if (name !== 'multi' && name !== 'exec') transaction.commands.push(describeCommand(command.name, command.args));
+  return true;
+}
+
+export function isInTransaction(command: IoredisCommand): boolean {
+  return folded.has(command);
+}
+
+/** EXEC's outcome on the transaction's span: an error reply (EXECABORT) or nil (a WATCHed key changed). */
+export function settleTransaction(span: Span, execError: unknown, execReply: unknown): void {
+  if (execError) recordRedisError(span, execError);
+  else if (execReply === null) recordWatchConflict(span);
+  span.end();
+}
+
+/** The parts of an ioredis Pipeline read here. */
+interface Pipeline {
+  readonly redis: IoredisClient;
+  readonly _queue?: readonly IoredisCommand[];
+  readonly _transactions?: number;
+}
+
+type Exec = (this: Pipeline, ...args: unknown[]) => Promise<unknown>;
+
+/**
+ * ioredis before 5.11: the transaction span from Pipeline#exec. For `redis.multi()`, exec runs
+ * twice: first only to queue EXEC (while _transactions is still counted), then to send the queue,
+ * which then starts with MULTI. The second call's promise (already handled by ioredis, which
+ * unwraps it for the application) settles with one [error, reply] pair per command, EXEC's last.
+ */
+export const transactionPatch: ModulePatch = {
+  module: 'ioredis',
+  file: 'built/Pipeline.js',
+  versions: '>=5.0.0 <5.11.0',
+  patch(exports: { default?: { prototype: { exec: Exec } } }, ctx: InstrumentationContext) {
+    const prototype = exports.default?.prototype;
+    if (prototype === undefined) throw new Error('ioredis built/Pipeline.js exports no Pipeline');
+    wrap(prototype, 'exec', (original: Exec) =>
+      function exec(this: Pipeline) {
+        if (this._transactions !== 0 || this._queue?.[0]?.name !== 'multi') return original.apply(this, arguments as unknown as unknown[]);
+        return tracedTransaction(original, this, arguments, ctx);
+      },
+    );
+  },
+};
+
+function tracedTransaction(original: Exec, pipeline: Pipeline, args: IArguments, ctx: InstrumentationContext): Promise<unknown> {
+  let transaction: Transaction | undefined;
+  try {
+    const parent = databaseSpanParent(ctx);
+    const span = parent === undefined ? undefined : startTransactionSpan(ctx.tracer, parent, clientTarget(pipeline.redis));
+    transaction = openTransaction(span);
+  } catch (error) {
+    ctx.reportError(error);
+  }
+  let result: Promise<unknown>;
+  try {
+    result = original.apply(pipeline, args as unknown as unknown[]);
+  } finally {
+    if (transaction !== undefined) closeTransaction(transaction);
+  }
+  const span = transaction?.span;
+  if (span !== undefined) {
+    result.then(
+      (replies) => {
+        const last = Array.isArray(replies) ? (replies[replies.length - 1] as unknown) : undefined;
+        const [execError, execReply] = Array.isArray(last) ? last : [undefined, undefined];
+        settleTransaction(span, execError, execReply);
+      },
+      (error: unknown) => {
+        recordRedisError(span, error);
+        span.end();
+      },
+    );
+  }
+  return result;
+}
+

@@ -1,0 +1,40 @@
+import type { Span } from '@opentelemetry/api';
+import { context, SpanKind } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../../src/instrumentation/db';
+import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+import { connectionAttributes, type PgConnectionTarget } from './connection';
+import { callTraced, endingCallback } from './outcome';
+
+type AnyFunction = (...args: unknown[]) => unknown;
+type Connect = (this: PgConnectionTarget, callback?: unknown) => unknown;
+
+/** Span name for opening a connection: not a database operation the conventions name. */
+export const CONNECT_SPAN_NAME = 'pg.connect';
+
+/**
+ * Client.prototype.connect, promise and callback forms: a CLIENT span from the call until the
+ * server is ready for queries (TCP, TLS, authentication) or the attempt fails. Pools connect
+ * their clients through it too.
+ */
+export function patchConnect(prototype: { connect: Connect }, ctx: InstrumentationContext): void {
+  wrap(prototype, 'connect', (original: Connect) =>
+    function connect(this: PgConnectionTarget, callback?: unknown) {
+      const caller = context.active();
+      const parent = databaseSpanParent(ctx, caller);
+      // Untraced, nothing to do: pg calls back from the socket it opens here, in this context.
+      if (parent === undefined) return original.apply(this, arguments as unknown as [unknown]);
+      let span: Span | undefined;
+      let callArgs: ArrayLike<unknown> = arguments;
+      try {
+        span = ctx.tracer.startSpan(CONNECT_SPAN_NAME, { kind: SpanKind.CLIENT, attributes: connectionAttributes(this) }, parent);
+        if (typeof callback === 'function') callArgs = [endingCallback(span, caller, callback as AnyFunction)];
+      } catch (error) {
+        ctx.reportError(error);
+        span?.end();
+        return original.apply(this, arguments as unknown as [unknown]);
+      }
+      return callTraced(span, original as AnyFunction, this, callArgs, typeof callback === 'function');
+    },
+  );
+}

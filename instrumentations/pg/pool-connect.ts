@@ -1,0 +1,95 @@
+import type { Context, Span } from '@opentelemetry/api';
+import { context, setSpan, SpanKind } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../../src/instrumentation/db';
+import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+import { ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
+import { connectionAttributes, type PgConnectionTarget } from './connection';
+import { callTraced, endingCallback } from './outcome';
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+interface PgPool {
+  /** pg-pool's queue of waiting requests (PendingItem objects); read, never changed. */
+  readonly _pendingQueue?: unknown;
+}
+
+type Connect = (this: PgPool, callback?: unknown) => unknown;
+type NewClient = (this: PgPool, pendingItem: unknown) => unknown;
+
+/**
+ * Span name for the time a caller waits for a pooled connection, opening one included: not a
+ * database operation the conventions name, so INTERNAL, not CLIENT (backends count CLIENT spans
+ * with db.system.name as calls to the database).
+ */
+export const ACQUIRE_SPAN_NAME = 'pg.pool.acquire';
+
+/** The acquisition context of each request pg-pool queued, by its queue item. */
+const queuedAcquisitions = new WeakMap<object, Context>();
+
+/**
+ * pg-pool's Pool.prototype.connect, which pool.query uses too: an INTERNAL span while the caller
+ * waits for a connection, so pool starvation shows. pg-pool hands a released connection to the
+ * next waiter from inside the releasing request; the waiter's callback is bound back to its own
+ * caller's context, so everything it does (pool.query's query included) belongs to its own trace.
+ */
+export function patchPool(prototype: { connect: Connect; newClient?: NewClient }, ctx: InstrumentationContext): void {
+  wrap(prototype, 'connect', (original: Connect) =>
+    function connect(this: PgPool) {
+      return acquire(original as AnyFunction, this, arguments, ctx);
+    },
+  );
+  // A queued request can also get a connection the pool opens for it later (after it removed a
+  // broken or expired one): that connection opens in the waiter's acquisition context too.
+  if (typeof prototype.newClient === 'function') {
+    wrap(prototype as { newClient: NewClient }, 'newClient', (original: NewClient) =>
+      function newClient(this: PgPool, pendingItem: unknown) {
+        const acquisition = typeof pendingItem === 'object' && pendingItem !== null ? queuedAcquisitions.get(pendingItem) : undefined;
+        if (acquisition === undefined) return original.apply(this, arguments as unknown as [unknown]);
+        return context.with(acquisition, original, this, pendingItem);
+      },
+    );
+  }
+}
+
+function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: InstrumentationContext): unknown {
+  const caller = context.active();
+  const callback = args[0];
+  const callbackGiven = typeof callback === 'function';
+  let span: Span | undefined;
+  let acquisition = caller;
+  let callArgs: ArrayLike<unknown> = args;
+  try {
+    const parent = databaseSpanParent(ctx, caller);
+    if (parent !== undefined) {
+      const attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL };
+      span = ctx.tracer.startSpan(ACQUIRE_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+      acquisition = setSpan(parent, span);
+    }
+    if (callbackGiven) {
+      const bound = span === undefined ? context.bind(caller, callback as AnyFunction) : endingCallback(span, caller, callback as AnyFunction, describeClient);
+      callArgs = [bound];
+    }
+  } catch (error) {
+    ctx.reportError(error);
+    span?.end();
+    return original.apply(pool, args as unknown as unknown[]);
+  }
+
+  const queue = pool._pendingQueue;
+  const queued = Array.isArray(queue) ? queue.length : -1;
+  // Run inside the acquisition span: a connection opened for this caller gets its span as parent.
+  const result = span === undefined
+    ? original.apply(pool, callArgs as unknown[])
+    : callTraced(span, original, pool, callArgs, callbackGiven, acquisition, describeClient);
+  if (queued !== -1 && (queue as unknown[]).length > queued) {
+    const item = (queue as unknown[])[(queue as unknown[]).length - 1];
+    if (typeof item === 'object' && item !== null) queuedAcquisitions.set(item, acquisition);
+  }
+  return result;
+}
+
+/** Once a client is acquired, the acquisition span says where it connects. */
+function describeClient(span: Span, client: unknown): void {
+  if (span.isRecording() && typeof client === 'object' && client !== null) span.setAttributes(connectionAttributes(client as PgConnectionTarget));
+}

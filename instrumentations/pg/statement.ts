@@ -1,0 +1,32 @@
+import { analyzeSql } from '../../src/instrumentation/sql';
+
+/** What a query's text contributes to its span. */
+export interface Statement {
+  /** db.query.text: sanitized, never holding a literal; undefined when nothing is left. */
+  readonly text: string | undefined;
+  /** db.query.summary, and the span name; undefined when the text names no known command. */
+  readonly summary: string | undefined;
+}
+
+/** Sanitized text is cut at this length (the summary at 255). */
+export const MAX_QUERY_TEXT_LENGTH = 4096;
+/**
+ * Applications send the same few statements over and over: their analysis is kept, for texts up
+ * to this length and this many texts (the oldest go first), so a query's span costs a lookup.
+ */
+const CACHED_TEXT_LENGTH = 2048;
+const CACHED_STATEMENTS = 512;
+
+const statements = new Map<string, Statement>();
+
+export function describeStatement(text: string): Statement {
+  const cached = statements.get(text);
+  if (cached !== undefined) return cached;
+  const analysis = analyzeSql(text, MAX_QUERY_TEXT_LENGTH);
+  const statement: Statement = { text: analysis.text === '' ? undefined : analysis.text, summary: analysis.summary };
+  if (text.length <= CACHED_TEXT_LENGTH) {
+    if (statements.size >= CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
+    statements.set(text, statement);
+  }
+  return statement;
+}

@@ -1,0 +1,86 @@
+import type { Context, Span } from '@opentelemetry/api';
+import { context } from '../../src/instrumentation/api';
+import { fail } from './outcome';
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+/**
+ * A query object pg submits as it is (pg.Query, pg-cursor, pg-query-stream): anything with a
+ * `submit` function. pg then drives it by calling its handle* methods as the server's messages
+ * arrive.
+ */
+const kObserved = Symbol('tracelet.pg.observed');
+
+export interface Submittable {
+  submit(...args: unknown[]): unknown;
+  [name: string]: unknown;
+  [kObserved]?: true;
+}
+
+export function isSubmittable(config: unknown): config is Submittable {
+  return config !== null && typeof config === 'object' && typeof (config as { submit?: unknown }).submit === 'function';
+}
+
+/** True once a Submittable has been observed: the same object submitted again gets no second span. */
+export function isObserved(submittable: Submittable): boolean {
+  return submittable[kObserved] === true;
+}
+
+/**
+ * Watches a Submittable by replacing, on the instance, the methods pg calls with its outcome:
+ * handleError (failed) and handleReadyForQuery (done, the server is ready for the next query),
+ * which end the span. Listening to its 'end' and 'error' events instead would change how it
+ * behaves: an 'error' event with no listener throws, and pg-cursor only emits 'error' when
+ * someone listens. Those two methods and the ones that deliver rows (handleDataRow,
+ * handlePortalSuspended, which pg-cursor and pg-query-stream answer from) run in the caller's
+ * context, so that rows, callbacks and events reach the application in it rather than in the
+ * context the connection was opened in.
+ */
+export function observeSubmittable(submittable: Submittable, caller: Context, span: Span | undefined): void {
+  Object.defineProperty(submittable, kObserved, { value: true });
+  let ended = span === undefined;
+  replace(submittable, 'handleDataRow', (original) => inContext(caller, original));
+  replace(submittable, 'handlePortalSuspended', (original) => inContext(caller, original));
+  replace(submittable, 'handleError', (original) =>
+    function handleError(this: unknown, ...args: unknown[]) {
+      if (!ended) {
+        ended = true;
+        fail(span!, args[0]);
+      }
+      return context.with(caller, original, this, ...args);
+    },
+  );
+  replace(submittable, 'handleReadyForQuery', (original) =>
+    function handleReadyForQuery(this: unknown, ...args: unknown[]) {
+      try {
+        // pg.Query reports an error it held back (a failed row parser) from here, through
+        // handleError: that one ends the span first.
+        return context.with(caller, original, this, ...args);
+      } finally {
+        if (!ended) {
+          ended = true;
+          span!.end();
+        }
+      }
+    },
+  );
+}
+
+function inContext(caller: Context, original: AnyFunction): AnyFunction {
+  return function (this: unknown, ...args: unknown[]) {
+    return context.with(caller, original, this, ...args);
+  };
+}
+
+/** Replaces a method on the instance, keeping its enumerability (pg-query-stream's are own properties). */
+function replace(target: Submittable, name: string, wrapper: (original: AnyFunction) => AnyFunction): void {
+  const original = target[name];
+  if (typeof original !== 'function') return;
+  const own = Object.getOwnPropertyDescriptor(target, name);
+  Object.defineProperty(target, name, {
+    value: wrapper(original as AnyFunction),
+    writable: true,
+    configurable: true,
+    enumerable: own?.enumerable ?? false,
+  });
+}

@@ -1,0 +1,186 @@
+import type { Span } from '@opentelemetry/api';
+import { databaseSpanParent } from '../../src/instrumentation/db';
+import {
+  describeCommand,
+  recordWatchConflict,
+  setBatchCommands,
+  startConnectSpan,
+  startTransactionSpan,
+} from '../../src/instrumentation/redis-command';
+import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
+import { armQueue, disarmQueue, endWith } from './queue-spans';
+import { watchReconnections } from './reconnect';
+
+/**
+ * @redis/client before 5.12: the client methods through which an application's commands reach
+ * the command queue arm it (queue-spans.ts); a MULTI is one span made here, its commands listed;
+ * connect() is a `connect` span, and hands the client to the socket for reconnection spans.
+ */
+type Method = (this: NodeRedisClient, ...args: any[]) => any;
+type ClientPrototype = Record<string, Method>;
+
+interface ClientModule {
+  readonly default?: { readonly prototype: ClientPrototype };
+}
+
+function clientPrototype(exports: ClientModule, methods: readonly string[]): ClientPrototype {
+  const prototype = exports.default?.prototype;
+  for (const method of methods) {
+    if (typeof prototype?.[method] !== 'function') throw new Error(`no RedisClient#${method}`);
+  }
+  return prototype!;
+}
+
+/** Wraps methods whose synchronous part queues the application's commands. */
+function armingQueue(prototype: ClientPrototype, method: string): void {
+  wrap(prototype, method, (original: Method) =>
+    function (this: NodeRedisClient) {
+      const outer = armQueue(this);
+      try {
+        return original.apply(this, arguments as unknown as unknown[]);
+      } finally {
+        disarmQueue(outer);
+      }
+    },
+  );
+}
+
+/**
+ * A MULTI: `commands` are the queued `{ args }`; the span ends when the transaction's promise
+ * settles, as an error when it rejects or when `execReplyOf` finds EXEC's nil (a WATCHed key
+ * changed).
+ */
+function tracedTransaction(
+  original: Method,
+  client: NodeRedisClient,
+  args: IArguments,
+  commands: readonly { args: RedisArgs }[],
+  execReplyOf: (value: unknown) => unknown,
+  ctx: InstrumentationContext,
+): unknown {
+  let span: Span | undefined;
+  try {
+    const parent = databaseSpanParent(ctx);
+    if (parent !== undefined) {
+      span = startTransactionSpan(ctx.tracer, parent, clientTarget(client));
+      setBatchCommands(span, Array.isArray(commands) ? commands.map(({ args }) => describeCommand(args[0], args, 1)) : []);
+    }
+  } catch (error) {
+    ctx.reportError(error);
+  }
+  const promise = original.apply(client, args as unknown as unknown[]);
+  if (span === undefined || !(promise instanceof Promise)) return promise;
+  const transaction = span;
+  return endWith(promise, transaction, (value) => {
+    if (execReplyOf(value) === null) recordWatchConflict(transaction);
+  });
+}
+
+/** connect(): a `connect` span until the client is ready, and reconnection spans from then on. */
+function tracingConnect(prototype: ClientPrototype, ctx: InstrumentationContext): void {
+  wrap(prototype, 'connect', (original: Method) =>
+    function connect(this: NodeRedisClient) {
+      let span: Span | undefined;
+      let target;
+      try {
+        target = clientTarget(this);
+        const parent = databaseSpanParent(ctx);
+        if (parent !== undefined) span = startConnectSpan(ctx.tracer, parent, target);
+      } catch (error) {
+        ctx.reportError(error);
+      }
+      const promise = watchReconnections(target, () => original.apply(this, arguments as unknown as unknown[]));
+      return span === undefined || !(promise instanceof Promise) ? promise : endWith(promise, span);
+    },
+  );
+}
+
+/** redis 4 (@redis/client 1.x). */
+export const clientMethodsPatchV1: ModulePatch = {
+  module: '@redis/client',
+  file: 'dist/lib/client/index.js',
+  versions: '>=1.0.0 <2',
+  patch(exports: ClientModule, ctx: InstrumentationContext) {
+    const methods = ['commandsExecutor', 'sendCommand', 'SELECT', 'executeScript', 'executeFunction'];
+    const prototype = clientPrototype(exports, [...methods, 'multiExecutor', 'connect']);
+    for (const method of methods) armingQueue(prototype, method);
+    // multiExecutor(commands, selectedDB, chainId): with a chainId a MULTI, otherwise a pipeline.
+    wrap(prototype, 'multiExecutor', (original: Method) =>
+      function multiExecutor(this: NodeRedisClient, commands: readonly { args: RedisArgs }[], _selectedDB: unknown, chainId: unknown) {
+        // It resolves with every reply, EXEC's last; the caller turns a nil EXEC into a WatchError.
+        if (chainId !== undefined) return tracedTransaction(original, this, arguments, commands, lastReply, ctx);
+        const outer = armQueue(this);
+        try {
+          return original.apply(this, arguments as unknown as unknown[]);
+        } finally {
+          disarmQueue(outer);
+        }
+      },
+    );
+    tracingConnect(prototype, ctx);
+  },
+};
+
+type Executor = (this: NodeRedisClient, ...args: unknown[]) => unknown;
+
+/**
+ * redis 4 (@redis/client 1.x) attaches every command method at load time, each calling the
+ * executor it was given (the client's commandsExecutor, taken before any patch could wrap it):
+ * attachCommands is wrapped so the executors it attaches arm the queue too. (Those of multi and
+ * cluster objects arm it with no command queued synchronously, which is harmless.)
+ */
+export const attachCommandsPatchV1: ModulePatch = {
+  module: '@redis/client',
+  file: 'dist/lib/commander.js',
+  versions: '>=1.0.0 <2',
+  patch(exports: { attachCommands?: Method }) {
+    if (typeof exports.attachCommands !== 'function') throw new Error('no attachCommands');
+    wrap(exports as { attachCommands: (this: unknown, ...args: any[]) => unknown }, 'attachCommands', (original: (this: unknown, ...args: any[]) => unknown) =>
+      function attachCommands(this: unknown, options: { executor?: Executor }) {
+        const executor = options?.executor;
+        if (typeof executor !== 'function') return original.apply(this, arguments as unknown as unknown[]);
+        return original.call(this, { ...options, executor: armingExecutor(executor) });
+      },
+    );
+  },
+};
+
+function armingExecutor(executor: Executor): Executor {
+  return function (this: NodeRedisClient) {
+    const outer = armQueue(this);
+    try {
+      return executor.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      disarmQueue(outer);
+    }
+  };
+}
+
+/** redis 5 before 5.12 (@redis/client 5.0 to 5.11). */
+export const clientMethodsPatchV5: ModulePatch = {
+  module: '@redis/client',
+  file: 'dist/lib/client/index.js',
+  versions: '>=5.0.0 <5.12.0',
+  patch(exports: ClientModule, ctx: InstrumentationContext) {
+    const prototype = clientPrototype(exports, ['sendCommand', '_executePipeline', '_executeMulti', 'connect']);
+    armingQueue(prototype, 'sendCommand');
+    armingQueue(prototype, '_executePipeline');
+    // _executeMulti(commands, selectedDB) resolves with EXEC's replies and throws WatchError itself.
+    wrap(prototype, '_executeMulti', (original: Method) =>
+      function _executeMulti(this: NodeRedisClient, commands: readonly { args: RedisArgs }[]) {
+        return tracedTransaction(original, this, arguments, commands, noReply, ctx);
+      },
+    );
+    tracingConnect(prototype, ctx);
+  },
+};
+
+function lastReply(replies: unknown): unknown {
+  return Array.isArray(replies) ? replies[replies.length - 1] : undefined;
+}
+
+function noReply(): undefined {
+  return undefined;
+}

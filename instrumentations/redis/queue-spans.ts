@@ -1,0 +1,79 @@
+import type { Span } from '@opentelemetry/api';
+import { databaseSpanParent } from '../../src/instrumentation/db';
+import { recordRedisError, redisOperationName, startCommandSpan } from '../../src/instrumentation/redis-command';
+import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
+
+/**
+ * @redis/client before 5.12 publishes nothing. Every command an application sends reaches the
+ * client's command queue (RedisCommandsQueue#addCommand) synchronously from one of the client's
+ * methods, which return the queue's promise or await it; but so do the commands the client sends
+ * on its own (the handshake, MULTI's commands). So the application-facing methods (see
+ * client-methods.ts) arm the queue for the duration of their synchronous part, and the queue gives
+ * every command it receives while armed a span: one for a single command, one per command for a
+ * pipeline.
+ */
+let armedBy: NodeRedisClient | undefined;
+
+/**
+ * Arms the queue for `client` until disarm(returned value): the commands queued meanwhile get
+ * spans, in their caller's context. Meant for a try/finally around a client method's call.
+ */
+export function armQueue(client: NodeRedisClient): NodeRedisClient | undefined {
+  const outer = armedBy;
+  armedBy = client;
+  return outer;
+}
+
+export function disarmQueue(outer: NodeRedisClient | undefined): void {
+  armedBy = outer;
+}
+
+type AddCommand = (this: unknown, args: RedisArgs, ...rest: unknown[]) => Promise<unknown>;
+
+/**
+ * The span ends when the queue's promise settles. The client gets a promise chained to it that
+ * settles the same way (as Node's tracePromise does), so a rejection the application leaves
+ * unhandled stays unhandled.
+ */
+export const queueSpansPatch: ModulePatch = {
+  module: '@redis/client',
+  file: 'dist/lib/client/commands-queue.js',
+  versions: '>=1.0.0 <2 || >=5.0.0 <5.12.0',
+  patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext) {
+    const prototype = exports.default?.prototype;
+    if (typeof prototype?.addCommand !== 'function') throw new Error('no RedisCommandsQueue#addCommand');
+    wrap(prototype, 'addCommand', (original: AddCommand) =>
+      function addCommand(this: unknown, args: RedisArgs) {
+        const client = armedBy;
+        if (client === undefined || !Array.isArray(args)) return original.apply(this, arguments as unknown as [RedisArgs]);
+        let span: Span | undefined;
+        try {
+          const parent = databaseSpanParent(ctx);
+          if (parent !== undefined) span = startCommandSpan(ctx.tracer, parent, redisOperationName(args[0]), args, clientTarget(client), { first: 1 });
+        } catch (error) {
+          ctx.reportError(error);
+        }
+        const promise = original.apply(this, arguments as unknown as [RedisArgs]);
+        return span === undefined ? promise : endWith(promise, span);
+      },
+    );
+  },
+};
+
+/** `promise`, ending `span` when it settles. */
+export function endWith<T>(promise: Promise<T>, span: Span, onValue?: (value: T) => void): Promise<T> {
+  return promise.then(
+    (value) => {
+      onValue?.(value);
+      span.end();
+      return value;
+    },
+    (error: unknown) => {
+      recordRedisError(span, error);
+      span.end();
+      throw error;
+    },
+  );
+}

@@ -1,0 +1,95 @@
+import type { Span } from '@opentelemetry/api';
+import { databaseSpanParent } from '../../src/instrumentation/db';
+import { recordRedisError, startConnectSpan, type RedisTarget } from '../../src/instrumentation/redis-command';
+import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import { wrap } from '../../src/instrumentation/wrap';
+
+/**
+ * @redis/client before 5.12: a `connect` span per reconnection attempt. The client's socket
+ * (RedisSocket, an EventEmitter the client alone listens to) reconnects by itself: it emits
+ * `reconnecting` just before an attempt, then `ready` when it succeeded or `error` when it failed,
+ * and `end` once closed. Its events run in the context the connection was made in, which is the
+ * parent of these spans. The attempts connect() itself retries belong to its own span.
+ */
+let connectingTarget: RedisTarget | undefined;
+
+/** Runs the client's connect(): the socket it connects is then watched for reconnections to `target`. */
+export function watchReconnections<T>(target: RedisTarget | undefined, connect: () => T): T {
+  const outer = connectingTarget;
+  connectingTarget = target;
+  try {
+    return connect();
+  } finally {
+    connectingTarget = outer;
+  }
+}
+
+interface Reconnections {
+  /** True while connect() runs. */
+  connecting: boolean;
+  attempt: Span | undefined;
+}
+
+interface RedisSocket {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  [kReconnections]?: Reconnections;
+}
+
+const kReconnections = Symbol('tracelet.redis.reconnections');
+
+type Connect = (this: RedisSocket, ...args: unknown[]) => unknown;
+
+function endAttempt(state: Reconnections, error?: unknown): void {
+  const span = state.attempt;
+  if (span === undefined) return;
+  state.attempt = undefined;
+  if (error !== undefined) recordRedisError(span, error);
+  span.end();
+}
+
+function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationContext): Reconnections {
+  const state: Reconnections = { connecting: true, attempt: undefined };
+  socket[kReconnections] = state;
+  socket.on('reconnecting', () => {
+    try {
+      if (state.connecting || state.attempt !== undefined) return;
+      const parent = databaseSpanParent(ctx);
+      if (parent !== undefined) state.attempt = startConnectSpan(ctx.tracer, parent, target);
+    } catch (error) {
+      ctx.reportError(error);
+    }
+  });
+  socket.on('ready', () => endAttempt(state));
+  socket.on('error', (error: unknown) => endAttempt(state, error ?? new Error('connection failed')));
+  socket.on('end', () => endAttempt(state));
+  return state;
+}
+
+export const reconnectPatch: ModulePatch = {
+  module: '@redis/client',
+  file: 'dist/lib/client/socket.js',
+  versions: '>=1.0.0 <2 || >=5.0.0 <5.12.0',
+  patch(exports: { default?: { prototype: { connect: Connect } } }, ctx: InstrumentationContext) {
+    const prototype = exports.default?.prototype;
+    if (typeof prototype?.connect !== 'function') throw new Error('no RedisSocket#connect');
+    wrap(prototype, 'connect', (original: Connect) =>
+      function connect(this: RedisSocket) {
+        const target = connectingTarget;
+        const connected = original.apply(this, arguments as unknown as unknown[]);
+        if (target === undefined || !(connected instanceof Promise)) return connected;
+        try {
+          const state = this[kReconnections] ?? watch(this, target, ctx);
+          state.connecting = true;
+          // The client awaits this promise itself; this only notes that connect() is over.
+          const done = () => {
+            state.connecting = false;
+          };
+          connected.then(done, done);
+        } catch (error) {
+          ctx.reportError(error);
+        }
+        return connected;
+      },
+    );
+  },
+};

@@ -1,0 +1,252 @@
+import { context } from '../api/active';
+import { ROOT_CONTEXT } from '../api/context';
+import { TRACE_FLAG_SAMPLED } from '../api/trace';
+import type { BatchConfig } from '../config/env';
+import { diag } from '../diag/logger';
+import { suppressTracing } from '../trace/suppress';
+import type { ReadableSpan } from '../trace/types';
+import { isPackingExporter, spanCount, type ExportResult, type SpanExporter, type SpanPack, type SpanProcessor } from './types';
+
+/** Exports run in a root context with tracing suppressed: they never create spans of their own. */
+const EXPORT_CONTEXT = suppressTracing(ROOT_CONTEXT);
+const DROP_REPORT_INTERVAL_MS = 60_000;
+/**
+ * Ended spans are packed (serialized, for an exporter that can) this many at a time, shortly
+ * after the one that completes a pack ends: spans stay objects only briefly, and the work runs
+ * outside the request that happened to end the span.
+ */
+const PACK_SIZE = 64;
+
+/** How the processor hands spans to its exporter: packed when the exporter can, as objects otherwise. */
+interface Packer {
+  pack(spans: readonly ReadableSpan[]): SpanPack;
+  export(packs: readonly SpanPack[]): Promise<ExportResult>;
+  exportAtExit: ((packs: readonly SpanPack[], timeoutMs: number) => void) | undefined;
+}
+
+interface SpanList extends SpanPack {
+  readonly spans: readonly ReadableSpan[];
+}
+
+function packerFor(exporter: SpanExporter): Packer {
+  if (isPackingExporter(exporter)) {
+    return {
+      pack: (spans) => exporter.pack(spans),
+      export: (packs) => exporter.exportPacks(packs),
+      exportAtExit: (packs, timeoutMs) => exporter.exportPacksAtExit(packs, timeoutMs),
+    };
+  }
+  const spansOf = (packs: readonly SpanPack[]) => (packs as readonly SpanList[]).flatMap((pack) => pack.spans);
+  const exportAtExit = exporter.exportAtExit;
+  return {
+    pack: (spans): SpanList => ({ count: spans.length, spans }),
+    export: (packs) => exporter.export(spansOf(packs)),
+    exportAtExit: exportAtExit === undefined ? undefined : (packs, timeoutMs) => exportAtExit.call(exporter, spansOf(packs), timeoutMs),
+  };
+}
+
+/**
+ * Queues sampled spans and exports them in batches: when a batch is full, or after the schedule
+ * delay. The queue is bounded (new spans are dropped and counted when it is full), holds packed
+ * spans as soon as a pack is complete, runs one export at a time, and its timers never keep the
+ * process alive.
+ */
+export class BatchSpanProcessor implements SpanProcessor {
+  private readonly packer: Packer;
+  private readonly packSize: number;
+  /** Ended spans not packed yet (fewer than a pack, but for a moment). */
+  private pending: ReadableSpan[] = [];
+  private packs: SpanPack[] = [];
+  private packedCount = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private packingScheduled = false;
+  /** The running export loop, if any. */
+  private draining: Promise<void> | undefined;
+  /** The batch being exported right now: still ours to deliver if the process exits meanwhile. */
+  private inFlight: readonly SpanPack[] | undefined;
+  /** Export partial batches too (timer fired, or a flush was asked for). */
+  private exportAll = false;
+  private closed = false;
+  private droppedSinceReport = 0;
+  private lastDropReport = 0;
+  /** Spans dropped because the queue was full, over the life of the process. */
+  droppedSpans = 0;
+
+  constructor(
+    private readonly exporter: SpanExporter,
+    private readonly config: BatchConfig,
+  ) {
+    this.packer = packerFor(exporter);
+    this.packSize = Math.max(1, Math.min(PACK_SIZE, config.maxExportBatchSize));
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if (this.closed || (span.spanContext().traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+    if (this.pending.length + this.packedCount >= this.config.maxQueueSize) {
+      this.drop();
+      return;
+    }
+    this.pending.push(span);
+    if (this.pending.length >= this.packSize) this.schedulePacking();
+    else if (this.timer === undefined && this.draining === undefined) this.schedule();
+  }
+
+  hasPendingSpans(): boolean {
+    return this.pending.length > 0 || this.packedCount > 0 || this.draining !== undefined;
+  }
+
+  async forceFlush(): Promise<void> {
+    while (this.hasPendingSpans()) {
+      if (this.draining === undefined) {
+        this.exportAll = true;
+        this.drain();
+      }
+      await this.draining;
+    }
+    this.reportDrops(true);
+  }
+
+  flushAtExit(timeoutMs: number): void {
+    this.packPending(true);
+    const waiting = this.inFlight === undefined ? this.packs : [...this.inFlight, ...this.packs];
+    this.packs = [];
+    this.packedCount = 0;
+    this.inFlight = undefined;
+    const count = spanCount(waiting);
+    if (count === 0) return;
+    if (this.packer.exportAtExit === undefined) {
+      diag.warn(`${count} spans were not exported before the process exited`);
+      return;
+    }
+    this.packer.exportAtExit(waiting, timeoutMs);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    await this.forceFlush();
+    this.closed = true;
+    this.clearTimer();
+    await this.exporter.shutdown();
+  }
+
+  /** Packs (and exports a full batch) on the next turn of the event loop, outside the request. */
+  private schedulePacking(): void {
+    if (this.packingScheduled) return;
+    this.packingScheduled = true;
+    context.with(ROOT_CONTEXT, setImmediate, undefined, this.packScheduled);
+  }
+
+  private readonly packScheduled = (): void => {
+    this.packingScheduled = false;
+    try {
+      this.packPending(false);
+    } catch (error) {
+      diag.error(`spans could not be packed for export: ${String(error)}`);
+      this.pending = [];
+    }
+    if (this.packedCount >= this.config.maxExportBatchSize) this.drain();
+    else if (this.timer === undefined && this.draining === undefined && this.hasPendingSpans()) this.schedule();
+  };
+
+  /** Packs complete packs of pending spans; all of them when `all`. */
+  private packPending(all: boolean): void {
+    while (this.pending.length >= this.packSize || (all && this.pending.length > 0)) {
+      const spans = this.pending.length <= this.packSize ? this.pending : this.pending.slice(0, this.packSize);
+      this.pending = spans === this.pending ? [] : this.pending.slice(this.packSize);
+      const pack = this.packer.pack(spans);
+      this.packs.push(pack);
+      this.packedCount += pack.count;
+    }
+  }
+
+  private schedule(): void {
+    // Created in the root context so the timer does not hold on to the request that ended a span.
+    this.timer = context.with(ROOT_CONTEXT, () =>
+      setTimeout(() => {
+        this.timer = undefined;
+        this.exportAll = true;
+        this.drain();
+      }, this.config.scheduleDelayMs),
+    );
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private drain(): void {
+    if (this.draining !== undefined) return; // the running loop picks the new spans up
+    this.clearTimer();
+    this.draining = context.with(EXPORT_CONTEXT, () => this.exportLoop());
+  }
+
+  private async exportLoop(): Promise<void> {
+    try {
+      for (;;) {
+        this.packPending(this.exportAll);
+        if (this.packedCount === 0 || (!this.exportAll && this.packedCount < this.config.maxExportBatchSize)) break;
+        const batch = this.takeBatch();
+        this.inFlight = batch;
+        await this.exportWithTimeout(batch);
+        this.inFlight = undefined;
+        this.reportDrops(false);
+      }
+    } catch (error) {
+      diag.error(`span export failed unexpectedly: ${String(error)}`);
+    } finally {
+      this.inFlight = undefined;
+      this.exportAll = false;
+      this.draining = undefined;
+      if (this.hasPendingSpans() && !this.closed) this.schedule();
+    }
+  }
+
+  /** Whole packs, as many as fit in one export batch (at least one). */
+  private takeBatch(): SpanPack[] {
+    let taken = 0;
+    let count = 0;
+    while (taken < this.packs.length && (taken === 0 || count + this.packs[taken]!.count <= this.config.maxExportBatchSize)) {
+      count += this.packs[taken]!.count;
+      taken++;
+    }
+    this.packedCount -= count;
+    return this.packs.splice(0, taken);
+  }
+
+  /** Bounded by OTEL_BSP_EXPORT_TIMEOUT: a hung exporter cannot stall the queue for ever. */
+  private async exportWithTimeout(batch: readonly SpanPack[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(resolve, this.config.exportTimeoutMs, 'timeout');
+      timer.unref();
+    });
+    const outcome = await Promise.race([this.packer.export(batch), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      diag.warn(
+        `an export took longer than OTEL_BSP_EXPORT_TIMEOUT=${this.config.exportTimeoutMs} ms; its ${spanCount(batch)} spans are counted as lost`,
+      );
+    }
+  }
+
+  private drop(): void {
+    this.droppedSpans++;
+    this.droppedSinceReport++;
+    this.reportDrops(false);
+  }
+
+  /** Says what was dropped: at once for the first drop, then at most once a minute during a long outage. */
+  private reportDrops(force: boolean): void {
+    if (this.droppedSinceReport === 0) return;
+    const now = Date.now();
+    if (!force && now - this.lastDropReport < DROP_REPORT_INTERVAL_MS) return;
+    diag.warn(
+      `the span queue is full (OTEL_BSP_MAX_QUEUE_SIZE=${this.config.maxQueueSize}): ${this.droppedSinceReport} new spans dropped` +
+        (this.droppedSpans > this.droppedSinceReport ? ` (${this.droppedSpans} since start)` : ''),
+    );
+    this.droppedSinceReport = 0;
+    this.lastDropReport = now;
+  }
+}

@@ -1,0 +1,421 @@
+import type { AttributeValue, Attributes, SpanContext } from '@opentelemetry/api';
+import type { EpochMillis, InstrumentationScope, ReadableSpan, Resource } from '../../trace/types';
+import { ProtobufWriter } from './protobuf-writer';
+
+// Field numbers of the messages written, from opentelemetry-proto v1.4.0.
+const ExportTraceServiceRequest = { resourceSpans: 1 } as const;
+const ResourceSpans = { resource: 1, scopeSpans: 2, schemaUrl: 3 } as const;
+const ResourceField = { attributes: 1 } as const;
+const ScopeSpans = { scope: 1, spans: 2, schemaUrl: 3 } as const;
+const ScopeField = { name: 1, version: 2 } as const;
+const SpanField = {
+  traceId: 1,
+  spanId: 2,
+  traceState: 3,
+  parentSpanId: 4,
+  name: 5,
+  kind: 6,
+  startTimeUnixNano: 7,
+  endTimeUnixNano: 8,
+  attributes: 9,
+  droppedAttributesCount: 10,
+  events: 11,
+  droppedEventsCount: 12,
+  links: 13,
+  droppedLinksCount: 14,
+  status: 15,
+  flags: 16,
+} as const;
+const EventField = { timeUnixNano: 1, name: 2, attributes: 3, droppedAttributesCount: 4 } as const;
+const LinkField = { traceId: 1, spanId: 2, traceState: 3, attributes: 4, droppedAttributesCount: 5, flags: 6 } as const;
+const StatusField = { message: 2, code: 3 } as const;
+const KeyValueField = { key: 1, value: 2 } as const;
+const AnyValueField = { string: 1, bool: 2, int: 3, double: 4, array: 5 } as const;
+const ArrayValueField = { values: 1 } as const;
+
+/** SpanFlags bits: the context says whether it is remote, and this one (or its parent) is. */
+export const FLAG_HAS_IS_REMOTE = 0x100;
+export const FLAG_IS_REMOTE = 0x200;
+
+const STATUS_ERROR = 2;
+const TWO_POW_32 = 4294967296;
+
+/** One writer for the process: encoding is synchronous, so exports never share it concurrently. */
+const writer = new ProtobufWriter();
+
+/**
+ * Spans already serialized: per instrumentation scope, their `ScopeSpans.spans` fields (tag,
+ * length, Span message) back to back. A batch processor queues these bytes instead of the span
+ * objects (see PackingExporter), so spans die young instead of piling up in the heap until export.
+ */
+export interface ProtobufPack {
+  readonly count: number;
+  readonly groups: ReadonlyArray<{ readonly scope: InstrumentationScope; readonly spans: Buffer }>;
+}
+
+/** Serializes spans now, for encodeTraceRequestFromPacks() later. */
+export function packSpans(spans: readonly ReadableSpan[]): ProtobufPack {
+  const w = writer;
+  w.reset();
+  const groups = groupByScope(spans).map((group) => {
+    const start = w.length;
+    for (const span of group.spans) writeSpan(w, span);
+    return { scope: group.scope, spans: w.copyFrom(start) };
+  });
+  return { count: spans.length, groups };
+}
+
+/**
+ * Encodes spans as an OTLP `ExportTraceServiceRequest` (protobuf): one ResourceSpans, one
+ * ScopeSpans per instrumentation scope. Fields are written in field-number order and proto3
+ * defaults are left out, so the output is what a conforming protobuf library would produce.
+ */
+export function encodeTraceRequest(spans: readonly ReadableSpan[], resource: Resource): Uint8Array {
+  return encodeTraceRequestFromPacks([packSpans(spans)], resource);
+}
+
+/** The request for spans packed earlier: their bytes are copied in, grouped by scope. */
+export function encodeTraceRequestFromPacks(packs: readonly ProtobufPack[], resource: Resource): Uint8Array {
+  const scopes = scopesOf(packs);
+  if (scopes.length === 0) return new Uint8Array(0);
+  const w = writer;
+  w.reset();
+  const resourceSpans = w.beginMessage(ExportTraceServiceRequest.resourceSpans);
+
+  const resourceBody = w.beginMessage(ResourceSpans.resource);
+  writeAttributes(w, ResourceField.attributes, resource.attributes);
+  w.endMessage(resourceBody);
+
+  for (const scope of scopes) {
+    const scopeSpans = w.beginMessage(ResourceSpans.scopeSpans);
+    const scopeBody = w.beginMessage(ScopeSpans.scope);
+    if (scope.name) w.stringField(ScopeField.name, scope.name);
+    if (scope.version) w.stringField(ScopeField.version, scope.version);
+    w.endMessage(scopeBody);
+    for (const pack of packs) {
+      for (const group of pack.groups) if (sameScope(group.scope, scope)) w.raw(group.spans);
+    }
+    if (scope.schemaUrl) w.stringField(ScopeSpans.schemaUrl, scope.schemaUrl);
+    w.endMessage(scopeSpans);
+  }
+
+  if (resource.schemaUrl) w.stringField(ResourceSpans.schemaUrl, resource.schemaUrl);
+  w.endMessage(resourceSpans);
+  return w.finish();
+}
+
+/** The distinct scopes of some packs, in order of first appearance. */
+function scopesOf(packs: readonly ProtobufPack[]): InstrumentationScope[] {
+  const scopes: InstrumentationScope[] = [];
+  for (const pack of packs) {
+    for (const group of pack.groups) {
+      if (group.spans.length > 0 && !scopes.some((scope) => sameScope(scope, group.scope))) scopes.push(group.scope);
+    }
+  }
+  return scopes;
+}
+
+export interface ScopeGroup {
+  readonly scope: InstrumentationScope;
+  readonly spans: ReadableSpan[];
+}
+
+/**
+ * Groups spans by scope name, version and schema URL, in order of first appearance. Tracers share
+ * one scope object, so identity settles almost every span before any field is compared.
+ */
+export function groupByScope(spans: readonly ReadableSpan[]): ScopeGroup[] {
+  const groups: ScopeGroup[] = [];
+  let last: ScopeGroup | undefined;
+  for (const span of spans) {
+    const scope = span.scope;
+    if (last === undefined || last.scope !== scope) {
+      last = undefined;
+      for (const group of groups) {
+        if (sameScope(group.scope, scope)) {
+          last = group;
+          break;
+        }
+      }
+      if (last === undefined) {
+        last = { scope, spans: [] };
+        groups.push(last);
+      }
+    }
+    last.spans.push(span);
+  }
+  return groups;
+}
+
+function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
+  return (
+    a === b ||
+    (a.name === b.name && (a.version ?? '') === (b.version ?? '') && (a.schemaUrl ?? '') === (b.schemaUrl ?? ''))
+  );
+}
+
+function writeSpan(w: ProtobufWriter, span: ReadableSpan): void {
+  const context = span.spanContext();
+  const body = w.beginMessage(ScopeSpans.spans);
+  w.hexBytesField(SpanField.traceId, context.traceId);
+  w.hexBytesField(SpanField.spanId, context.spanId);
+  const traceState = context.traceState?.serialize();
+  if (traceState) w.stringField(SpanField.traceState, traceState);
+  if (span.parentSpanId) w.hexBytesField(SpanField.parentSpanId, span.parentSpanId);
+  if (span.name) w.stringField(SpanField.name, span.name);
+  const kind = otlpSpanKind(span.kind);
+  if (kind !== 0) w.uint32Field(SpanField.kind, kind);
+  writeTimestamp(w, SpanField.startTimeUnixNano, span.startTime);
+  writeTimestamp(w, SpanField.endTimeUnixNano, span.endTime);
+  writeAttributes(w, SpanField.attributes, span.attributes);
+  if (span.droppedAttributesCount > 0) w.uint32Field(SpanField.droppedAttributesCount, span.droppedAttributesCount);
+  for (const event of span.events) {
+    const eventBody = w.beginMessage(SpanField.events);
+    writeTimestamp(w, EventField.timeUnixNano, event.time);
+    if (event.name) w.stringField(EventField.name, event.name);
+    writeAttributes(w, EventField.attributes, event.attributes);
+    if (event.droppedAttributesCount > 0) {
+      w.uint32Field(EventField.droppedAttributesCount, event.droppedAttributesCount);
+    }
+    w.endMessage(eventBody);
+  }
+  if (span.droppedEventsCount > 0) w.uint32Field(SpanField.droppedEventsCount, span.droppedEventsCount);
+  for (const link of span.links) {
+    const linkBody = w.beginMessage(SpanField.links);
+    w.hexBytesField(LinkField.traceId, link.context.traceId);
+    w.hexBytesField(LinkField.spanId, link.context.spanId);
+    const linkTraceState = link.context.traceState?.serialize();
+    if (linkTraceState) w.stringField(LinkField.traceState, linkTraceState);
+    writeAttributes(w, LinkField.attributes, link.attributes);
+    if (link.droppedAttributesCount > 0) {
+      w.uint32Field(LinkField.droppedAttributesCount, link.droppedAttributesCount);
+    }
+    w.fixed32Field(LinkField.flags, otlpFlags(link.context, link.context.isRemote === true));
+    w.endMessage(linkBody);
+  }
+  if (span.droppedLinksCount > 0) w.uint32Field(SpanField.droppedLinksCount, span.droppedLinksCount);
+  const { code, message } = span.status;
+  if (code === 1 || code === STATUS_ERROR) {
+    const statusBody = w.beginMessage(SpanField.status);
+    if (code === STATUS_ERROR && message) w.stringField(StatusField.message, message);
+    w.uint32Field(StatusField.code, code);
+    w.endMessage(statusBody);
+  }
+  w.fixed32Field(SpanField.flags, otlpFlags(context, span.parentIsRemote));
+  w.endMessage(body);
+}
+
+/** OTLP's SpanKind counts from SPAN_KIND_UNSPECIFIED = 0; the API's starts at INTERNAL = 0. */
+export function otlpSpanKind(kind: number): number {
+  return kind >= 0 && kind <= 4 ? kind + 1 : 0;
+}
+
+/** W3C trace flags in the low byte, plus whether the parent (or linked) context is remote. */
+export function otlpFlags(context: SpanContext, remote: boolean): number {
+  return (context.traceFlags & 0xff) | FLAG_HAS_IS_REMOTE | (remote ? FLAG_IS_REMOTE : 0);
+}
+
+/**
+ * Epoch milliseconds (a float) to fixed64 nanoseconds. ms * 1e6 would pass 2^53 and lose
+ * precision, so whole milliseconds and the nanoseconds within them are composed in two 32-bit halves.
+ */
+function writeTimestamp(w: ProtobufWriter, field: number, time: EpochMillis): void {
+  if (!(time > 0)) {
+    w.fixed64Field(field, 0, 0);
+    return;
+  }
+  let wholeMillis = Math.floor(time);
+  let subMillisNanos = Math.round((time - wholeMillis) * 1e6); // exact subtraction: same binade
+  if (subMillisNanos === 1e6) {
+    wholeMillis += 1;
+    subMillisNanos = 0;
+  }
+  const lowPart = (wholeMillis % TWO_POW_32) * 1e6 + subMillisNanos; // < 2^52: exact
+  const high = Math.floor(wholeMillis / TWO_POW_32) * 1e6 + Math.floor(lowPart / TWO_POW_32);
+  w.fixed64Field(field, lowPart % TWO_POW_32, high);
+}
+
+function writeAttributes(w: ProtobufWriter, field: number, attributes: Attributes): void {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (!isAttributeValue(value)) continue;
+    const keyValue = w.beginMessage(field);
+    if (key) w.stringField(KeyValueField.key, key);
+    const anyValue = w.beginMessage(KeyValueField.value);
+    writeAnyValueBody(w, value);
+    w.endMessage(anyValue);
+    w.endMessage(keyValue);
+  }
+}
+
+function isAttributeValue(value: unknown): value is AttributeValue {
+  const type = typeof value;
+  return type === 'string' || type === 'number' || type === 'boolean' || Array.isArray(value);
+}
+
+/** The one field of an AnyValue. A oneof member is written even when it holds its default. */
+function writeAnyValueBody(w: ProtobufWriter, value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      w.stringField(AnyValueField.string, value);
+      return;
+    case 'boolean':
+      w.boolField(AnyValueField.bool, value);
+      return;
+    case 'number':
+      if (Number.isSafeInteger(value)) w.int64Field(AnyValueField.int, value);
+      else w.doubleField(AnyValueField.double, value);
+      return;
+    default:
+      // null, undefined and unsupported types leave the AnyValue empty
+      if (Array.isArray(value)) writeArrayValue(w, value);
+  }
+}
+
+function writeArrayValue(w: ProtobufWriter, values: readonly unknown[]): void {
+  const array = w.beginMessage(AnyValueField.array);
+  for (const element of values) {
+    const item = w.beginMessage(ArrayValueField.values);
+    if (!Array.isArray(element)) writeAnyValueBody(w, element); // attribute arrays are flat
+    w.endMessage(item);
+  }
+  w.endMessage(array);
+}
+
+// ---- Responses -------------------------------------------------------------------------------
+
+export interface ExportResponse {
+  /** Spans the receiver rejected (ExportTracePartialSuccess.rejected_spans); 0 when all accepted. */
+  readonly rejectedSpans: number;
+  readonly errorMessage: string;
+}
+
+export interface RpcStatus {
+  readonly code: number;
+  readonly message: string;
+}
+
+/** Reads `ExportTraceServiceResponse.partial_success`. Never throws: garbage reads as success. */
+export function decodeExportResponse(body: Uint8Array): ExportResponse {
+  let rejectedSpans = 0;
+  let errorMessage = '';
+  const response = new WireReader(body, 0, body.length);
+  while (response.more()) {
+    const { field, wireType } = response.key();
+    if (field !== 1 || wireType !== 2) {
+      response.skip(wireType);
+      continue;
+    }
+    const end = response.lengthDelimitedEnd();
+    const partial = new WireReader(body, response.position, end);
+    while (partial.more()) {
+      const inner = partial.key();
+      if (inner.field === 1 && inner.wireType === 0) rejectedSpans = Math.max(0, partial.varint());
+      else if (inner.field === 2 && inner.wireType === 2) errorMessage = partial.string();
+      else partial.skip(inner.wireType);
+    }
+    if (!partial.ok) return { rejectedSpans: 0, errorMessage: '' };
+    response.position = end;
+  }
+  return response.ok ? { rejectedSpans, errorMessage } : { rejectedSpans: 0, errorMessage: '' };
+}
+
+/** Reads a `google.rpc.Status` (gRPC error details). Never throws: garbage reads as code 0. */
+export function decodeStatus(body: Uint8Array): RpcStatus {
+  let code = 0;
+  let message = '';
+  const status = new WireReader(body, 0, body.length);
+  while (status.more()) {
+    const { field, wireType } = status.key();
+    if (field === 1 && wireType === 0) code = status.varint() | 0; // int32
+    else if (field === 2 && wireType === 2) message = status.string();
+    else status.skip(wireType); // details (3) and unknown fields
+  }
+  return status.ok ? { code, message } : { code: 0, message: '' };
+}
+
+/** A lenient cursor over the wire format: malformed input clears `ok` instead of throwing. */
+class WireReader {
+  ok = true;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    public position: number,
+    private readonly end: number,
+  ) {}
+
+  more(): boolean {
+    return this.ok && this.position < this.end;
+  }
+
+  key(): { field: number; wireType: number } {
+    const key = this.varint();
+    const field = Math.floor(key / 8);
+    if (field < 1 || field > 0x1fffffff) this.ok = false;
+    return { field, wireType: key & 7 };
+  }
+
+  /** A varint read as a two's-complement int64, exact up to 2^53 in magnitude. */
+  varint(): number {
+    let low = 0;
+    let high = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.position >= this.end) break;
+      const byte = this.bytes[this.position++]!;
+      const bits = byte & 0x7f;
+      if (i < 4) low |= bits << (7 * i);
+      else if (i === 4) {
+        low |= bits << 28;
+        high |= bits >>> 4;
+      } else high |= bits << (7 * i - 32);
+      if (byte < 0x80) return high * TWO_POW_32 + (low >>> 0);
+    }
+    this.ok = false;
+    return 0;
+  }
+
+  /** Reads a length prefix and returns where that field ends. */
+  lengthDelimitedEnd(): number {
+    const length = this.varint();
+    const end = this.position + length;
+    if (length < 0 || end > this.end) {
+      this.ok = false;
+      return this.position;
+    }
+    return end;
+  }
+
+  string(): string {
+    const end = this.lengthDelimitedEnd();
+    if (!this.ok) return '';
+    const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.position, end - this.position).toString(
+      'utf8',
+    );
+    this.position = end;
+    return text;
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.advance(8);
+        return;
+      case 2:
+        this.position = this.lengthDelimitedEnd();
+        return;
+      case 5:
+        this.advance(4);
+        return;
+      default:
+        this.ok = false; // groups (3, 4) are not used by these messages; 6 and 7 do not exist
+    }
+  }
+
+  private advance(bytes: number): void {
+    if (this.position + bytes > this.end) this.ok = false;
+    else this.position += bytes;
+  }
+}

@@ -1,0 +1,217 @@
+import type { OtlpConfig } from '../../config/env';
+import { diag } from '../../diag/logger';
+import { isProcessExiting } from '../../lifecycle/exiting';
+import type { ReadableSpan, Resource } from '../../trace/types';
+import { AGENT_NAME, AGENT_VERSION } from '../../version';
+import { spanCount, type ExportResult, type PackingExporter, type SpanPack } from '../types';
+import { decodeJsonExportResponse, encodeTraceRequestJson } from './encode-json';
+import { decodeExportResponse, decodeStatus, encodeTraceRequestFromPacks, packSpans, type ProtobufPack } from './encode-protobuf';
+import { HttpSender, NetworkError, type HttpResponse } from './http-post';
+import { postAtExit } from './post-at-exit';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry';
+
+const OK: ExportResult = { ok: true };
+
+interface JsonPack extends SpanPack {
+  readonly spans: readonly ReadableSpan[];
+}
+
+type OtlpPack = ProtobufPack | JsonPack;
+
+const MAX_MESSAGE_LENGTH = 300;
+
+/**
+ * OTLP over HTTP (protobuf or JSON, optionally gzipped) to one collector URL. Retries 429, 502,
+ * 503, 504 and network failures with backoff within OTEL_EXPORTER_OTLP_TIMEOUT, honouring
+ * Retry-After; other answers are final. Failures are reported once per outage or per distinct
+ * rejection, never once per batch.
+ */
+export class OtlpHttpExporter implements PackingExporter {
+  private readonly sender: HttpSender;
+  private readonly headers: Record<string, string>;
+  private readonly json: boolean;
+  /** Set while the collector cannot be reached: no retries of network failures, no repeated warnings. */
+  private outage: { since: number; lost: number } | undefined;
+
+  constructor(
+    private readonly config: OtlpConfig,
+    private readonly resource: Resource,
+  ) {
+    this.sender = new HttpSender(config.tracesUrl);
+    this.json = config.protocol === 'http/json';
+    this.headers = {
+      ...config.headers,
+      'Content-Type': this.json ? 'application/json' : 'application/x-protobuf',
+      'User-Agent': `${AGENT_NAME}/${AGENT_VERSION}`,
+      ...(config.compression === 'gzip' ? { 'Content-Encoding': 'gzip' } : {}),
+    };
+  }
+
+  /** Protobuf: the spans' bytes, encoded now; JSON (a debugging format): the spans themselves. */
+  pack(spans: readonly ReadableSpan[]): OtlpPack {
+    return this.json ? { count: spans.length, spans } : packSpans(spans);
+  }
+
+  export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
+    return this.exportPacks([this.pack(spans)]);
+  }
+
+  async exportPacks(packs: readonly SpanPack[]): Promise<ExportResult> {
+    try {
+      const encoded = this.encode(packs as readonly OtlpPack[]);
+      const body = this.config.compression === 'gzip' ? await gzipAsync(encoded) : encoded;
+      return await this.deliver(body, spanCount(packs));
+    } catch (error) {
+      diag.once('error', `otlp-export-bug:${String(error)}`, `could not export spans: ${String(error)}`);
+      return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  exportAtExit(spans: readonly ReadableSpan[], timeoutMs: number): void {
+    this.exportPacksAtExit([this.pack(spans)], timeoutMs);
+  }
+
+  exportPacksAtExit(packs: readonly SpanPack[], timeoutMs: number): void {
+    const count = spanCount(packs);
+    try {
+      const encoded = this.encode(packs as readonly OtlpPack[]);
+      const body = this.config.compression === 'gzip' ? zlib().gzipSync(encoded) : encoded;
+      const outcome = postAtExit(this.config.tracesUrl, this.headers, body, Math.min(timeoutMs, this.config.timeoutMs));
+      if ('failure' in outcome) {
+        diag.warn(`${count} spans could not be sent to ${this.config.tracesUrl} before exit (${outcome.failure} failure)`);
+      } else if (outcome.status < 200 || outcome.status >= 300) {
+        diag.warn(`${count} spans sent to ${this.config.tracesUrl} before exit were refused with HTTP ${outcome.status}`);
+      }
+    } catch (error) {
+      diag.warn(`${count} spans could not be sent before exit: ${String(error)}`);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.sender.close();
+  }
+
+  private encode(packs: readonly OtlpPack[]): Uint8Array {
+    if (this.json) {
+      const spans = (packs as readonly JsonPack[]).flatMap((pack) => pack.spans);
+      return Buffer.from(encodeTraceRequestJson(spans, this.resource), 'utf8');
+    }
+    return encodeTraceRequestFromPacks(packs as readonly ProtobufPack[], this.resource);
+  }
+
+  private async deliver(body: Uint8Array, spanCount: number): Promise<ExportResult> {
+    const deadline = Date.now() + this.config.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      let response: HttpResponse | undefined;
+      let failure: NetworkError | undefined;
+      try {
+        response = await this.sender.post({ headers: this.headers, body, timeoutMs: Math.max(1, deadline - Date.now()) });
+      } catch (error) {
+        failure = error instanceof NetworkError ? error : new NetworkError(String(error), 'ERR_NETWORK');
+      }
+      if (response !== undefined && response.status >= 200 && response.status < 300) {
+        this.delivered(response, spanCount);
+        return OK;
+      }
+      if (response !== undefined && !isRetryableStatus(response.status)) {
+        this.rejected(response, spanCount);
+        return { ok: false, error: new Error(`HTTP ${response.status}`) };
+      }
+      const delay = parseRetryAfterMs(response?.headers['retry-after']) ?? backoffDelayMs(attempt);
+      // A collector that answers asks to be retried; one that cannot be reached while the process
+      // exits, or during a known outage, is not waited for.
+      const unreachable = failure !== undefined && (this.outage !== undefined || isProcessExiting());
+      const mayRetry = !unreachable && Date.now() + delay < deadline;
+      if (!mayRetry) {
+        const reason = failure !== undefined ? `${failure.code}: ${failure.message}` : `HTTP ${response!.status}`;
+        this.undeliverable(reason, spanCount);
+        return { ok: false, error: new Error(reason) };
+      }
+      await sleep(delay);
+    }
+  }
+
+  private delivered(response: HttpResponse, spanCount: number): void {
+    if (this.outage !== undefined) {
+      diag.info(
+        `the collector at ${this.config.tracesUrl} answers again; ${this.outage.lost} spans were lost while it did not`,
+      );
+      this.outage = undefined;
+    }
+    const partial = this.json
+      ? decodeJsonExportResponse(response.body.toString('utf8'))
+      : decodeExportResponse(response.body);
+    if (partial.rejectedSpans > 0 || partial.errorMessage !== '') {
+      const message = truncate(partial.errorMessage);
+      diag.once(
+        'warn',
+        `otlp-partial:${message}`,
+        `the collector accepted a batch of ${spanCount} spans but rejected ${partial.rejectedSpans}: ${message || '(no message)'}`,
+      );
+    }
+  }
+
+  private rejected(response: HttpResponse, spanCount: number): void {
+    const message = this.collectorMessage(response);
+    diag.once(
+      'error',
+      `otlp-rejected:${response.status}:${message}`,
+      `the collector at ${this.config.tracesUrl} refused ${spanCount} spans with HTTP ${response.status}` +
+        `${message ? `: ${message}` : ''}${hintFor(response.status)}; such batches are not retried`,
+    );
+  }
+
+  private undeliverable(reason: string, spanCount: number): void {
+    if (this.outage !== undefined) {
+      this.outage.lost += spanCount;
+      diag.debug(`still cannot reach ${this.config.tracesUrl} (${reason}); ${spanCount} more spans lost`);
+      return;
+    }
+    this.outage = { since: Date.now(), lost: spanCount };
+    diag.warn(
+      `cannot deliver spans to ${this.config.tracesUrl} (${reason}); spans are dropped until the collector answers (check OTEL_EXPORTER_OTLP_ENDPOINT); the application is not affected`,
+    );
+  }
+
+  /** The collector's explanation: a google.rpc.Status (protobuf or JSON), else the text itself. */
+  private collectorMessage(response: HttpResponse): string {
+    if (response.body.length === 0) return '';
+    const type = String(response.headers['content-type'] ?? '');
+    if (type.includes('protobuf')) return truncate(decodeStatus(response.body).message);
+    const text = response.body.toString('utf8');
+    if (type.includes('json')) {
+      try {
+        const parsed = JSON.parse(text) as { message?: unknown };
+        if (typeof parsed.message === 'string') return truncate(parsed.message);
+      } catch {
+        // fall through to the raw text
+      }
+    }
+    return truncate(text.trim());
+  }
+}
+
+function hintFor(status: number): string {
+  if (status === 404) return ' (is the URL right? OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is)';
+  if (status === 401 || status === 403) return ' (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)';
+  if (status === 413) return ' (lower OTEL_BSP_MAX_EXPORT_BATCH_SIZE)';
+  if (status === 415) return ' (try OTEL_EXPORTER_OTLP_PROTOCOL=http/json or http/protobuf)';
+  return '';
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** zlib is loaded only when compression is configured. */
+function zlib(): typeof import('node:zlib') {
+  return require('node:zlib') as typeof import('node:zlib');
+}
+
+function gzipAsync(data: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => zlib().gzip(data, (error, result) => (error ? reject(error) : resolve(result))));
+}

@@ -1,0 +1,14 @@
+/**
+ * Programmatic entry: most users never import this, they start the agent with
+ * `node --import tracelet/register app.js`. It is here for custom instrumentations and tests.
+ */
+export { start, type Agent, type StartOptions } from './agent';
+export type {
+  ChannelSubscription,
+  Instrumentation,
+  InstrumentationContext,
+  ModulePatch,
+  PatchTarget,
+  TracingChannelSubscription,
+} from './instrumentation/types';
+export { wrap, unwrap } from './instrumentation/wrap';

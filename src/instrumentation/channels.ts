@@ -1,0 +1,76 @@
+import { subscribe, tracingChannel, unsubscribe, type TracingChannelSubscribers } from 'node:diagnostics_channel';
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context } from '@opentelemetry/api';
+import type { Instrumentation, InstrumentationContext, TracingChannelSubscription } from './types';
+
+type Unsubscribe = () => void;
+type Handler = (message: unknown, name: string | symbol) => void;
+const TRACING_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;
+
+/**
+ * Subscribes an instrumentation to the diagnostics_channel events it names. Every handler is
+ * guarded: an exception is reported once and never reaches the library that published.
+ * Returns a function that undoes the subscriptions.
+ */
+export function subscribeChannels(
+  instrumentation: Instrumentation,
+  ctx: InstrumentationContext,
+  storage: AsyncLocalStorage<Context>,
+): Unsubscribe {
+  const undo: Unsubscribe[] = [];
+  for (const subscription of instrumentation.channels ?? []) {
+    const handler: Handler = (message) => {
+      try {
+        subscription.onMessage(message, ctx);
+      } catch (error) {
+        ctx.reportError(error);
+      }
+    };
+    subscribe(subscription.channel, handler);
+    undo.push(() => unsubscribe(subscription.channel, handler));
+  }
+  for (const subscription of instrumentation.tracingChannels ?? []) {
+    if (typeof tracingChannel !== 'function') continue; // Node < 18.19
+    undo.push(subscribeTracingChannel(subscription, ctx, storage));
+  }
+  return () => {
+    for (const fn of undo) fn();
+  };
+}
+
+function subscribeTracingChannel(
+  subscription: TracingChannelSubscription,
+  ctx: InstrumentationContext,
+  storage: AsyncLocalStorage<Context>,
+): Unsubscribe {
+  const channel = tracingChannel(subscription.tracingChannel);
+  const handlers: Partial<Record<(typeof TRACING_EVENTS)[number], Handler>> = {};
+  for (const event of TRACING_EVENTS) {
+    const fn = subscription[event];
+    if (fn === undefined) continue;
+    handlers[event] = (message) => {
+      try {
+        fn.call(subscription, message, ctx);
+      } catch (error) {
+        ctx.reportError(error);
+      }
+    };
+  }
+  channel.subscribe(handlers as TracingChannelSubscribers<object>);
+  const bindContext = subscription.bindContext;
+  if (bindContext !== undefined) {
+    // The traced function then runs with the context the subscription chose (e.g. its new span).
+    channel.start.bindStore(storage, (message) => {
+      try {
+        return bindContext.call(subscription, message, ctx) ?? storage.getStore()!;
+      } catch (error) {
+        ctx.reportError(error);
+        return storage.getStore()!;
+      }
+    });
+  }
+  return () => {
+    channel.unsubscribe(handlers as TracingChannelSubscribers<object>);
+    if (bindContext !== undefined) channel.start.unbindStore(storage);
+  };
+}

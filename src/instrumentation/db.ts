@@ -1,0 +1,21 @@
+import type { Context } from '@opentelemetry/api';
+import { context } from '../api/active';
+import { getSpanContext, isSpanContextValid } from '../api/trace';
+import { isTracingSuppressed } from '../trace/suppress';
+import type { InstrumentationContext } from './types';
+
+/**
+ * The one rule every database instrumentation (pg, redis, ioredis) applies before making a span:
+ * the context its span starts in, or undefined when the operation is not to be traced. It is
+ * not traced inside a suppressed context, nor, while OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN
+ * is true (the default), outside any trace: a query a timer or a startup migration runs becomes
+ * no trace of its own.
+ */
+export function databaseSpanParent(ctx: InstrumentationContext, active: Context = context.active()): Context | undefined {
+  if (isTracingSuppressed(active)) return undefined;
+  if (ctx.config.dbRequireParentSpan) {
+    const parent = getSpanContext(active);
+    if (parent === undefined || !isSpanContextValid(parent)) return undefined;
+  }
+  return active;
+}

@@ -1,0 +1,52 @@
+import type { Context, Span } from '@opentelemetry/api';
+import { ATTR_HTTP_ROUTE } from '../semconv';
+import { createContextKey } from '../api/context';
+import { httpSpanName } from './http-semantics';
+
+/**
+ * The HTTP server span of the request being handled, kept in its context so that a framework
+ * instrumentation (fastify, ...) can name it after the route it matched: the http server
+ * instrumentation owns the span, frameworks only name it.
+ */
+export interface ServerRequest {
+  readonly span: Span;
+  /** http.request.method as reported (`_OTHER` for unknown methods). */
+  readonly method: string;
+  route: string | undefined;
+  /** The type of the error a framework handled, reported as error.type if the response is a 5xx. */
+  errorType: string | undefined;
+  /** Called once when the request's span ends (a framework's last chance to end its own spans). */
+  onEnd: (() => void) | undefined;
+}
+
+const SERVER_REQUEST_KEY = createContextKey('tracelet http server request');
+
+export function withServerRequest(context: Context, request: ServerRequest): Context {
+  return context.setValue(SERVER_REQUEST_KEY, request);
+}
+
+export function getServerRequest(context: Context): ServerRequest | undefined {
+  return context.getValue(SERVER_REQUEST_KEY) as ServerRequest | undefined;
+}
+
+/**
+ * Names the request's server span after the route template that matched (`GET /users/:id`) and
+ * records http.route. Returns false when the context holds no server request.
+ */
+export function setHttpRoute(context: Context, route: string): boolean {
+  const request = getServerRequest(context);
+  if (request === undefined || route === '') return false;
+  request.route = route;
+  request.span.setAttribute(ATTR_HTTP_ROUTE, route);
+  request.span.updateName(httpSpanName(request.method, route));
+  return true;
+}
+
+/** Remembers the error a framework handled for this request (its code, else its name). */
+export function setHttpServerError(context: Context, error: unknown): void {
+  const request = getServerRequest(context);
+  if (request === undefined || error === null || typeof error !== 'object') return;
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  const type = typeof code === 'string' && code !== '' ? code : typeof name === 'string' && name !== '' ? name : undefined;
+  if (type !== undefined) request.errorType = type;
+}

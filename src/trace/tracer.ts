@@ -1,0 +1,94 @@
+import type { Context, Span, SpanContext, SpanKind as ApiSpanKind, SpanOptions, Tracer } from '@opentelemetry/api';
+import { context as contextApi } from '../api/active';
+import { getSpanContext, isSpanContextValid, NonRecordingSpan, setSpan, SpanKind, VerifiedSpanContext } from '../api/trace';
+import { newSpanId, newTraceId } from './id-generator';
+import { SamplingDecision, type Sampler } from './sampler';
+import { RecordingSpan, type SpanOwner } from './span';
+import { isTracingSuppressed } from './suppress';
+import type { InstrumentationScope } from './types';
+
+/** What a tracer needs from its provider. */
+export interface TracerHost extends SpanOwner {
+  readonly sampler: Sampler;
+  /** False once the provider is shut down: new spans are then non-recording. */
+  readonly active: boolean;
+}
+
+const NOT_SAMPLED = 0;
+
+export class AgentTracer implements Tracer {
+  constructor(
+    private readonly host: TracerHost,
+    readonly scope: InstrumentationScope,
+  ) {}
+
+  startSpan(name: string, options?: SpanOptions, context?: Context): Span {
+    const parentContext = context ?? contextApi.active();
+    if (!this.host.active || isTracingSuppressed(parentContext)) return new NonRecordingSpan();
+
+    const candidate = options?.root ? undefined : getSpanContext(parentContext);
+    const parent: SpanContext | undefined = candidate !== undefined && isSpanContextValid(candidate) ? candidate : undefined;
+    const traceId = parent === undefined ? newTraceId() : parent.traceId;
+    const spanId = newSpanId();
+    const traceState = parent?.traceState;
+
+    const decision = this.host.sampler.shouldSample(parent, traceId);
+    if (decision === SamplingDecision.Drop) {
+      // Not recorded, but the new span id and the unsampled flag still propagate downstream.
+      return new NonRecordingSpan(new VerifiedSpanContext(traceId, spanId, NOT_SAMPLED, traceState, false));
+    }
+    const span = new RecordingSpan({
+      name: String(name),
+      kind: normaliseKind(options?.kind),
+      spanContext: new VerifiedSpanContext(traceId, spanId, decision === SamplingDecision.RecordAndSample ? 1 : NOT_SAMPLED, traceState, false),
+      parentSpanId: parent?.spanId,
+      parentIsRemote: parent?.isRemote === true,
+      scope: this.scope,
+      owner: this.host,
+      startTime: options?.startTime,
+    });
+    if (options !== undefined) {
+      if (options.attributes !== undefined) span.setAttributes(options.attributes);
+      if (options.links !== undefined) span.addLinks(options.links);
+    }
+    return span;
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    options: SpanOptions,
+    context: Context,
+    fn: F,
+  ): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    optionsOrFn: SpanOptions | F,
+    contextOrFn?: Context | F,
+    maybeFn?: F,
+  ): ReturnType<F> {
+    let options: SpanOptions | undefined;
+    let parentContext: Context | undefined;
+    let fn: F;
+    if (typeof optionsOrFn === 'function') {
+      fn = optionsOrFn;
+    } else if (typeof contextOrFn === 'function') {
+      options = optionsOrFn;
+      fn = contextOrFn;
+    } else {
+      options = optionsOrFn;
+      parentContext = contextOrFn;
+      fn = maybeFn as F;
+    }
+    const activeContext = parentContext ?? contextApi.active();
+    const span = this.startSpan(name, options, activeContext);
+    return contextApi.with(setSpan(activeContext, span), fn as (span: Span) => ReturnType<F>, undefined, span);
+  }
+}
+
+function normaliseKind(kind: ApiSpanKind | undefined): ApiSpanKind {
+  return typeof kind === 'number' && kind >= SpanKind.INTERNAL && kind <= SpanKind.CONSUMER && Number.isInteger(kind)
+    ? kind
+    : SpanKind.INTERNAL;
+}

@@ -1,0 +1,59 @@
+// Micro-benchmarks: the agent's hot path in-process (bundled from src/ so it measures the
+// shipped code), and each instrumented client call wrapped versus bare in child processes.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { agentEnv, REGISTER_MJS, REPO_ROOT, runJson, startApp } from './lib/processes.mjs';
+import { CountingReceiver } from './lib/receiver.mjs';
+
+const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'tracelet-bench');
+export const CALL_KINDS = ['http', 'pg', 'redis', 'ioredis'];
+
+export async function measureCore({ node, quick }) {
+  mkdirSync(CACHE, { recursive: true });
+  const outfile = join(CACHE, 'core.cjs');
+  await build({
+    entryPoints: [join(REPO_ROOT, 'test', 'bench', 'micro', 'core.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18.19',
+    logLevel: 'warning',
+  });
+  return runJson({ node, script: outfile, args: quick ? ['50', '1'] : ['400', '7'] });
+}
+
+/** Calls/s and CPU µs per call of each client call, bare and wrapped, alternating over `rounds`. */
+export async function measureCalls({ node, rounds, seconds, log }) {
+  const upstream = await startApp({ script: 'upstream.mjs', node, cpu: '1' });
+  const receiver = await CountingReceiver.start({ decode: false });
+  const results = {};
+  try {
+    for (const kind of CALL_KINDS) {
+      results[kind] = { bare: [], wrapped: [], bareCpu: [], wrappedCpu: [] };
+      for (let round = 0; round < rounds; round++) {
+        for (const variant of round % 2 === 0 ? ['bare', 'wrapped'] : ['wrapped', 'bare']) {
+          const wrapped = variant === 'wrapped';
+          const { opsPerSecond, cpuMicrosPerCall } = await runJson({
+            node,
+            script: join(REPO_ROOT, 'test', 'bench', 'micro', 'calls.mjs'),
+            args: [kind, String(seconds)],
+            preload: wrapped ? ['--import', REGISTER_MJS] : [],
+            env: {
+              UPSTREAM_URL: `http://127.0.0.1:${upstream.port}`,
+              ...(wrapped ? agentEnv(`bench-calls-${kind}`, receiver.endpoint) : {}),
+            },
+          });
+          results[kind][variant].push(opsPerSecond);
+          results[kind][`${variant}Cpu`].push(cpuMicrosPerCall);
+          log(`  ${kind} ${variant}: ${Math.round(opsPerSecond)} calls/s, ${cpuMicrosPerCall.toFixed(1)} µs CPU per call`);
+        }
+      }
+    }
+  } finally {
+    await upstream.stop();
+    await receiver.close();
+  }
+  return results;
+}

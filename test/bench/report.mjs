@@ -1,0 +1,211 @@
+// Turns the benchmark's measurements into the Markdown report (test/bench/RESULTS.md): each
+// figure beside its budget, medians with their min–max spread, ratios against the baseline
+// measured in the same run.
+import { VARIANTS } from './throughput.mjs';
+import { fixed, max, MB, mb, median, spread, table, verdict } from './lib/stats.mjs';
+
+export const BUDGETS = {
+  startupMs: 30,
+  rssAboveBaselineBytes: 15 * MB,
+  outageGrowthBytes: 10 * MB,
+  footprintBytes: 3 * MB,
+};
+
+/** Per-round ratios of a variant's throughput to the baseline's in the same round. */
+export function ratios(runs, variant) {
+  return runs[variant].map((run, round) => run.rps / runs.baseline[round].rps);
+}
+
+/** Growth of RSS under the outage: the peak of the second half of the samples over the first's. */
+export function outageGrowth(rss) {
+  const half = Math.ceil(rss.length / 2);
+  return max(rss.slice(half)) - max(rss.slice(0, half));
+}
+
+export function budgetRows(results) {
+  const rows = [];
+  for (const { scenario, runs } of results.throughput ?? []) {
+    if (runs.agent === undefined) continue;
+    const ratio = median(ratios(runs, 'agent'));
+    rows.push([`${scenario.title} throughput, agent / baseline`, fixed(ratio, 3), `≥ ${scenario.budget}`, verdict(ratio >= scenario.budget && runs.agent.every((run) => run.valid))]);
+    const rssDelta = median(runs.agent.map((run) => run.memory.rss)) - median(runs.baseline.map((run) => run.memory.rss));
+    rows.push([`${scenario.title} RSS after load, above baseline`, `${mb(rssDelta)} MB`, `≤ ${mb(BUDGETS.rssAboveBaselineBytes, 0)} MB`, verdict(rssDelta <= BUDGETS.rssAboveBaselineBytes)]);
+  }
+  if (results.startup) {
+    const delta = median(results.startup.empty.import) - median(results.startup.empty.bare);
+    rows.push(['Startup, `node --import ./register.mjs -e 0` over `node -e 0`', `+${fixed(delta, 1)} ms`, `≤ ${BUDGETS.startupMs} ms`, verdict(delta <= BUDGETS.startupMs)]);
+  }
+  if (results.outage) {
+    const growth = outageGrowth(results.outage.rss);
+    rows.push([`RSS growth during ${results.outage.seconds} s of load with the collector down`, `${mb(growth)} MB`, `≤ ${mb(BUDGETS.outageGrowthBytes, 0)} MB (bounded)`, verdict(growth <= BUDGETS.outageGrowthBytes)]);
+  }
+  if (results.footprint) {
+    rows.push(['Production install footprint', `${mb(results.footprint.bytes, 2)} MB, ${results.footprint.packages} packages`, `≤ ${mb(BUDGETS.footprintBytes, 0)} MB`, verdict(results.footprint.bytes <= BUDGETS.footprintBytes)]);
+  }
+  return rows;
+}
+
+function throughputSection(throughput) {
+  const out = [];
+  for (const { scenario, runs } of throughput) {
+    const rows = Object.keys(runs).map((variant) => {
+      const list = runs[variant];
+      const perRound = variant === 'baseline' ? '—' : ratios(runs, variant).map((r) => fixed(r, 3)).join(', ');
+      const medianRatio = variant === 'baseline' ? '1' : fixed(median(ratios(runs, variant)), 3);
+      const spansPerRequest = VARIANTS[variant].exports ? fixed(median(list.map((run) => run.spans / run.requests)), 2) : '—';
+      const invalid = list.filter((run) => !run.valid).map((run) => run.problem);
+      return [
+        VARIANTS[variant].title,
+        spread(list.map((run) => run.rps)),
+        medianRatio,
+        perRound,
+        `${fixed(median(list.map((run) => run.p50)), 1)} / ${fixed(median(list.map((run) => run.p99)), 1)}`,
+        spansPerRequest,
+        `${mb(median(list.map((run) => run.memory.rss)))} / ${mb(median(list.map((run) => run.memory.heapUsed)))}`,
+        invalid.length === 0 ? 'yes' : `**no**: ${invalid.join('; ')}`,
+      ];
+    });
+    out.push(
+      `### ${scenario.title}`,
+      '',
+      table(['variant', 'req/s median (min–max)', 'ratio', 'ratio per round', 'latency p50 / p99 ms', 'spans per request', 'RSS / heap MB after load', 'valid'], rows),
+      '',
+    );
+  }
+  return out;
+}
+
+function startupSection({ empty, firstResponse }) {
+  const base = median(empty.bare);
+  return [
+    '## Startup',
+    '',
+    table(
+      ['command', 'ms median (min–max)', 'over `node -e 0`'],
+      [
+        ['`node -e 0`', spread(empty.bare, 1), '—'],
+        ['`node --import ./register.mjs -e 0`', spread(empty.import, 1), `+${fixed(median(empty.import) - base, 1)} ms`],
+        ['`node --require ./register.cjs -e 0`', spread(empty.require, 1), `+${fixed(median(empty.require) - base, 1)} ms`],
+      ],
+    ),
+    '',
+    `Time to first response of the Fastify app (spawn to the first answered \`/hello\`), ${firstResponse.bare.length} runs each:`,
+    '',
+    table(
+      ['variant', 'ms median (min–max)', 'difference'],
+      [
+        ['no agent', spread(firstResponse.bare, 1), '—'],
+        ['agent (`--import`)', spread(firstResponse.import, 1), `+${fixed(median(firstResponse.import) - median(firstResponse.bare), 1)} ms`],
+      ],
+    ),
+    '',
+  ];
+}
+
+function outageSection({ rss, requests, failed, warnings, seconds }) {
+  return [
+    '## Memory with the collector down',
+    '',
+    `The Fastify app under load for ${seconds} s with its OTLP endpoint refusing connections (${requests} requests served, ${failed} failed).`,
+    `RSS samples, MB: ${rss.map((bytes) => mb(bytes)).join(', ')}. Peak of the second half over the first: ${mb(outageGrowth(rss))} MB.`,
+    '',
+    'What the agent said on stderr:',
+    '',
+    '```',
+    ...(warnings.length > 0 ? warnings.slice(0, 8) : ['(nothing)']),
+    '```',
+    '',
+  ];
+}
+
+const CALL_TITLES = {
+  http: '`http.request` to a local server',
+  pg: '`pg` query `SELECT $1::int`',
+  redis: 'node-redis `GET`',
+  ioredis: 'ioredis `GET`',
+};
+
+function microSection({ core, calls }) {
+  return [
+    '## Micro-benchmarks',
+    '',
+    table(
+      ['operation', 'ops/s', 'µs per op'],
+      Object.entries(core.results).map(([name, ops]) => [name, fixed(ops), fixed(1e6 / ops, 3)]),
+    ),
+    '',
+    `The 512-span batch encodes to ${fixed(core.encodedBytes / 1024, 1)} KiB: ${fixed(1e6 / core.results['OTLP protobuf encode, 512-span batch'] / 512, 2)} µs per span.`,
+    '',
+    'Instrumented calls, each awaited in turn inside an active span (so every wrapped call makes a client span and exports it), bare versus with the agent.',
+    'Calls/s are round trips to a server, as noisy as the machine; the CPU time the calling process spent per call is the steadier measure of what the agent adds:',
+    '',
+    table(
+      ['call', 'bare calls/s', 'with agent calls/s', 'ratio', 'bare CPU µs/call', 'with agent CPU µs/call', 'added CPU µs/call'],
+      Object.entries(calls).map(([kind, { bare, wrapped, bareCpu, wrappedCpu }]) => [
+        CALL_TITLES[kind],
+        spread(bare),
+        spread(wrapped),
+        fixed(median(wrapped) / median(bare), 3),
+        spread(bareCpu, 1),
+        spread(wrappedCpu, 1),
+        fixed(median(wrappedCpu) - median(bareCpu), 1),
+      ]),
+    ),
+    '',
+  ];
+}
+
+function footprintSection({ bytes, packages, names, tarballBytes }) {
+  return [
+    '## Install footprint',
+    '',
+    `\`npm install\` of the packed agent (${fixed(tarballBytes / 1024, 0)} KiB tarball) with production dependencies only: ${mb(bytes, 2)} MB on disk in ${packages} packages: ${names.join(', ')}.`,
+    '',
+  ];
+}
+
+export function renderReport(results) {
+  const { machine } = results;
+  const out = [
+    '# Benchmark results',
+    '',
+    `Measured by \`npm run bench${machine.quick ? ' -- --quick' : ''}\` on ${machine.date}: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, ${machine.platform}.`,
+    `Load: ${machine.loadGenerator}, 10 connections, ${machine.warmupSeconds} s warm-up then ${machine.seconds} s measured per run, ${machine.rounds} rounds alternating the variants;`,
+    machine.pinning
+      ? 'the server runs pinned to core 0, the load generator, the OTLP receiver and the upstream to core 1.'
+      : '**not pinned** (fewer than 2 cores or no taskset): server and load generator share the CPU.',
+    ...(machine.loadGenerator === 'wrk'
+      ? []
+      : ["**autocannon** generated the load (wrk is not installed): on a slow machine it can saturate its core before the server does, which understates the agent's cost."]),
+    'The agent samples 100% and exports OTLP/protobuf to a local receiver that decodes every span; a run whose spans did not all arrive is marked invalid.',
+    'Figures are medians with the min–max spread; ratios compare runs of the same round. Absolute numbers depend on the machine, ratios much less.',
+    '',
+    '## Budgets',
+    '',
+    table(['figure', 'measured', 'budget', 'verdict'], budgetRows(results)),
+    '',
+  ];
+  if (results.throughput) {
+    out.push('## Throughput and latency', '', ...throughputSection(results.throughput));
+    out.push(
+      'Where the time goes: *AsyncLocalStorage only* preloads one AsyncLocalStorage that wraps each request, the price the platform charges for context propagation whoever uses it',
+      '(on Node 20 an active AsyncLocalStorage turns on promise hooks process-wide);',
+      '*sampler always_off* runs the agent with every instrumentation and context propagation but records nothing; the rest of the gap is recording and exporting spans.',
+      '',
+    );
+  }
+  if (results.newerNode) {
+    out.push(
+      `## Node ${results.newerNode.version}`,
+      '',
+      `The same scenarios on Node ${results.newerNode.version}, whose AsyncLocalStorage is built on AsyncContextFrame (no promise hooks): the agent uses it unchanged, so the platform share of the cost shrinks there.`,
+      '',
+      ...throughputSection(results.newerNode.throughput),
+    );
+  }
+  if (results.startup) out.push(...startupSection(results.startup));
+  if (results.outage) out.push(...outageSection({ seconds: results.outage.seconds, ...results.outage }));
+  if (results.micro) out.push(...microSection(results.micro));
+  if (results.footprint) out.push(...footprintSection(results.footprint));
+  return out.join('\n');
+}

@@ -1,0 +1,128 @@
+// `npm run bench`: what the agent costs a real service, measured against the same service
+// without it in the same run, written to test/bench/RESULTS.md.
+//
+//   npm run bench                     full run (about 10 minutes), writes test/bench/RESULTS.md
+//   npm run bench -- --quick          smoke run (seconds): every section, short, prints the report
+//   npm run bench -- --only startup,micro   some sections: throughput, newer-node, startup, outage, micro, footprint
+//   npm run bench -- --rounds 5 --seconds 10 --out other.md
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CAN_FETCH_NODE, nodeBinary } from '../compat/node-binary.mjs';
+import { measureFootprint } from './footprint.mjs';
+import { CountingReceiver } from './lib/receiver.mjs';
+import { CLIENT_CPU, LOAD_GENERATOR, PINNING, REPO_ROOT } from './lib/processes.mjs';
+import { measureOutage } from './memory.mjs';
+import { measureCalls, measureCore } from './micro.mjs';
+import { renderReport } from './report.mjs';
+import { measureEmptyStartup, measureFirstResponse } from './startup.mjs';
+import { measureThroughput, SCENARIOS } from './throughput.mjs';
+
+const SECTIONS = ['throughput', 'newer-node', 'startup', 'outage', 'micro', 'footprint'];
+const NEWER_NODE = '24.15.0';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+// The orchestrator (and the OTLP receiver in it) shares the client core, never the server's.
+if (PINNING && process.env.TRACELET_BENCH_PINNED === undefined) {
+  const result = spawnSync('taskset', ['-c', CLIENT_CPU, process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, TRACELET_BENCH_PINNED: '1' },
+  });
+  process.exit(result.status ?? 1);
+}
+
+const quick = args.quick;
+const sections = new Set(args.only ? args.only.split(',') : SECTIONS.filter((section) => !quick || section !== 'newer-node'));
+for (const section of sections) if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}; one of ${SECTIONS.join(', ')}`);
+const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const seconds = Number(args.seconds ?? (quick ? 1.5 : 8));
+const warmupSeconds = quick ? 0.5 : 2;
+const node = process.execPath;
+const log = (line) => console.error(line);
+
+const results = {
+  machine: {
+    date: new Date().toISOString().slice(0, 10),
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    pinning: PINNING,
+    loadGenerator: LOAD_GENERATOR,
+    quick,
+    rounds,
+    seconds,
+    warmupSeconds,
+  },
+};
+
+const receiver = await CountingReceiver.start();
+try {
+  if (sections.has('throughput')) {
+    log('throughput: node:http /hello, Fastify /hello and /work');
+    const variants = quick ? ['baseline', 'agent'] : ['baseline', 'als', 'unsampled', 'agent'];
+    results.throughput = await measureThroughput({ receiver, node, rounds, warmupSeconds, seconds, variants, log });
+  }
+  if (sections.has('newer-node') && CAN_FETCH_NODE) {
+    log(`throughput on Node ${NEWER_NODE}`);
+    const newer = nodeBinary(NEWER_NODE);
+    const scenarios = SCENARIOS.filter((scenario) => !scenario.upstream);
+    const throughput = await measureThroughput({ receiver, node: newer, rounds, warmupSeconds, seconds, variants: ['baseline', 'als', 'agent'], scenarios, log });
+    results.newerNode = { version: NEWER_NODE, throughput };
+  }
+  if (sections.has('startup')) {
+    log('startup');
+    results.startup = {
+      empty: measureEmptyStartup({ node, runs: quick ? 3 : 20 }),
+      firstResponse: await measureFirstResponse({ node, runs: quick ? 2 : 10, receiver }),
+    };
+  }
+  if (sections.has('outage')) {
+    const outageSeconds = quick ? 3 : 60;
+    log(`memory: ${outageSeconds} s of load with the collector down`);
+    results.outage = { seconds: outageSeconds, ...(await measureOutage({ node, seconds: outageSeconds })) };
+  }
+  if (sections.has('micro')) {
+    log('micro-benchmarks');
+    results.micro = {
+      core: await measureCore({ node, quick }),
+      calls: await measureCalls({ node, rounds: quick ? 1 : 5, seconds: quick ? 0.5 : 2, log }),
+    };
+  }
+  if (sections.has('footprint')) {
+    log('install footprint');
+    results.footprint = measureFootprint();
+  }
+} finally {
+  await receiver.close();
+}
+
+const report = renderReport(results);
+const out = args.out ?? (quick ? undefined : join(REPO_ROOT, 'test', 'bench', 'RESULTS.md'));
+if (out !== undefined) {
+  writeFileSync(out, `${report}\n`);
+  log(`written to ${out}`);
+}
+console.log(report);
+
+// A run whose spans did not arrive measured nothing: fail, so CI's smoke run catches it.
+const invalid = [...(results.throughput ?? []), ...(results.newerNode?.throughput ?? [])].flatMap(({ runs }) =>
+  Object.values(runs)
+    .flat()
+    .filter((run) => !run.valid),
+);
+if (invalid.length > 0) {
+  log(`${invalid.length} invalid runs: ${invalid.map((run) => run.problem).join('; ')}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,89 @@
+// Throughput and latency of the example services under load, with and without the agent,
+// alternating the variants round after round so that machine noise hits all of them alike.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { agentEnv, REGISTER_MJS, APPS_DIR, runLoad, startApp } from './lib/processes.mjs';
+import { join } from 'node:path';
+
+export const SCENARIOS = [
+  { id: 'http-hello', title: 'node:http `/hello`', script: 'http-hello.mjs', path: '/hello', budget: 0.85 },
+  { id: 'fastify-hello', title: 'Fastify `/hello`', script: 'fastify-app.mjs', path: '/hello', budget: 0.85 },
+  { id: 'fastify-work', title: 'Fastify `/work` (pg + redis SET/GET + fetch)', script: 'fastify-app.mjs', path: '/work', budget: 0.95, upstream: true },
+];
+
+/**
+ * What each variant preloads. Between the baseline and the full agent, two steps tell where the
+ * time goes: the platform's price of one active AsyncLocalStorage, and the agent with sampling
+ * off (instrumentation and context propagation, no span recorded or exported).
+ */
+export const VARIANTS = {
+  baseline: { title: 'no agent', preload: () => [] },
+  als: { title: 'AsyncLocalStorage only', preload: () => ['--import', join(APPS_DIR, 'als-only.mjs')] },
+  unsampled: { title: 'agent, sampler always_off', preload: () => ['--import', REGISTER_MJS], env: { OTEL_TRACES_SAMPLER: 'always_off' } },
+  agent: { title: 'agent, 100% sampled, OTLP export', preload: () => ['--import', REGISTER_MJS], exports: true },
+};
+
+/**
+ * Runs every scenario `rounds` times through `variants` and returns, per scenario, the runs of
+ * each variant: { rps, p50, p99, requests, errors, memory, spans, serverSpans, valid }.
+ */
+export async function measureThroughput({ receiver, node, rounds, warmupSeconds, seconds, variants, scenarios = SCENARIOS, log }) {
+  const results = [];
+  for (const scenario of scenarios) {
+    const upstream = scenario.upstream ? await startApp({ script: 'upstream.mjs', node, cpu: '1' }) : undefined;
+    const runs = Object.fromEntries(variants.map((variant) => [variant, []]));
+    try {
+      for (let round = 0; round < rounds; round++) {
+        // Rotate the order each round: no variant always runs first on a cold machine.
+        const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+        for (const variant of order) {
+          const run = await measureRun({ scenario, variant, round, receiver, node, upstream, warmupSeconds, seconds });
+          runs[variant].push(run);
+          log(`  ${scenario.id} round ${round + 1} ${variant}: ${Math.round(run.rps)} req/s${run.valid ? '' : ` INVALID: ${run.problem}`}`);
+        }
+      }
+    } finally {
+      await upstream?.stop();
+    }
+    results.push({ scenario, runs });
+  }
+  return results;
+}
+
+async function measureRun({ scenario, variant, round, receiver, node, upstream, warmupSeconds, seconds }) {
+  const spec = VARIANTS[variant];
+  const serviceName = `bench-${scenario.id}-${variant}-${round}-${process.pid}`;
+  const env = {
+    ...(variant === 'baseline' || variant === 'als' ? {} : agentEnv(serviceName, receiver.endpoint, spec.env)),
+    ...(upstream ? { UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/quote` } : {}),
+  };
+  const app = await startApp({ script: scenario.script, node, preload: spec.preload(), env });
+  let warmup;
+  let load;
+  let memory;
+  try {
+    const url = `http://127.0.0.1:${app.port}${scenario.path}`;
+    warmup = await runLoad({ url, seconds: warmupSeconds });
+    load = await runLoad({ url, seconds });
+    memory = await app.memory();
+  } finally {
+    await app.stop();
+  }
+  await sleep(300); // the last export the agent sent on its way out is being decoded
+  const { spans, serverSpans } = receiver.countsFor(serviceName);
+  const served = warmup.requests + load.requests;
+  const failures = warmup.failures + load.failures;
+  let problem;
+  if (failures > 0) problem = `${failures} failed requests; stderr: ${app.stderr().slice(0, 500)}`;
+  else if (spec.exports && serverSpans < served) problem = `${served} requests served, ${serverSpans} server spans received`;
+  return {
+    rps: load.rps,
+    p50: load.p50,
+    p99: load.p99,
+    requests: served,
+    memory,
+    spans,
+    serverSpans,
+    valid: problem === undefined,
+    problem,
+  };
+}

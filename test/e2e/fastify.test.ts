@@ -1,0 +1,316 @@
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeAppDir } from '../helpers/app-dir';
+import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { startApp, type App, type Preload } from '../helpers/run-app';
+
+const SERVER = 2;
+const CLIENT = 3;
+const INTERNAL = 1;
+const ERROR = 2;
+
+/** Fastify 4 and 5 installed side by side (npm aliases), each with the @fastify/cors of its line. */
+const VERSIONS = {
+  4: { fastify: 'fastify-v4', cors: 'fastify-cors-v4' },
+  5: { fastify: 'fastify-v5', cors: 'fastify-cors-v5' },
+} as const;
+
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** The service the application calls from GET /api/users/:id (not traced: it is the test). */
+async function startUpstream(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => res.end(`profile-${req.url?.split('/').pop()}`));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+interface Running {
+  readonly app: App;
+  readonly url: string;
+  readonly version: string;
+  readonly receiver: OtlpReceiver;
+  readonly upstream: Server;
+}
+
+async function startFastify(major: 4 | 5, script: 'fastify-app.cjs' | 'fastify-app.mjs', preload: Preload, env: Record<string, string> = {}): Promise<Running> {
+  const receiver = await OtlpReceiver.start();
+  const upstream = await startUpstream();
+  const dir = makeAppDir({
+    fixtures: [script, 'fastify-app-build.cjs'],
+    links: ['@opentelemetry/api'],
+    linkedAliases: { fastify: VERSIONS[major].fastify, '@fastify/cors': VERSIONS[major].cors },
+  });
+  const app = startApp({
+    script: join(dir, script),
+    cwd: dir,
+    preload,
+    env: {
+      OTEL_SERVICE_NAME: 'fastify-app',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      UPSTREAM: upstream.url,
+      ...env,
+    },
+  });
+  const [, port, version] = await app.waitFor(/listening (\d+) fastify (\S+)/);
+  return { app, url: `http://127.0.0.1:${port}`, version: version!, receiver, upstream: upstream.server };
+}
+
+async function stop(running: Running | undefined): Promise<void> {
+  if (running === undefined) return;
+  running.app.child.kill('SIGTERM');
+  await running.app.exited;
+  running.upstream.close();
+  await running.receiver.close();
+}
+
+/** The spans of the trace whose server span has this url.path (and, if given, this status code). */
+async function traceOf(running: Running, path: string, minimum: number, status?: number): Promise<ReceivedSpan[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const server = running.receiver.spans.find(
+      (s) =>
+        s.kind === SERVER &&
+        s.attributes['url.path'] === path &&
+        (status === undefined || s.attributes['http.response.status_code'] === status),
+    );
+    if (server !== undefined) {
+      const trace = running.receiver.spans.filter((s) => s.traceId === server.traceId);
+      if (trace.length >= minimum) return trace;
+    }
+    if (Date.now() > deadline) throw new Error(`no complete trace for ${path}: ${JSON.stringify(running.receiver.spans.map((s) => s.name))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const serverOf = (trace: ReceivedSpan[]) => trace.find((s) => s.kind === SERVER)!;
+const named = (trace: ReceivedSpan[], name: string) => {
+  const found = trace.filter((s) => s.name === name);
+  expect(found, `one span named "${name}" in ${trace.map((s) => s.name).join(', ')}`).toHaveLength(1);
+  return found[0]!;
+};
+
+for (const major of [4, 5] as const) {
+  for (const [script, preload] of [
+    ['fastify-app.cjs', 'require'],
+    ['fastify-app.mjs', 'import'],
+  ] as const) {
+    describe(`Fastify ${major}, ${script} (--${preload})`, () => {
+      let running: Running;
+      beforeAll(async () => {
+        running = await startFastify(major, script, preload);
+      });
+      afterAll(async () => stop(running));
+
+      it(`runs the installed Fastify ${major}, and the instrumentation patched it`, async () => {
+        expect(running.version.startsWith(`${major}.`)).toBe(true);
+        await send(`${running.url}/hello`);
+        const trace = await traceOf(running, '/hello', 1);
+        expect(serverOf(trace).name).toBe('GET /hello');
+      });
+
+      it('names the server span by the route template and nests hooks, handler and downstream work under it', async () => {
+        const reply = await send(`${running.url}/api/users/7`);
+        expect(reply).toMatchObject({ status: 200, body: '{"id":"7","profile":"profile-7"}' });
+        const trace = await traceOf(running, '/api/users/7', 7);
+        const server = serverOf(trace);
+        expect(server.name).toBe('GET /api/users/:id');
+        expect(server.attributes['http.route']).toBe('/api/users/:id');
+        expect(trace.filter((s) => s.kind === SERVER)).toHaveLength(1);
+
+        const authenticate = named(trace, 'onRequest authenticate');
+        const tenant = named(trace, 'preValidation checkTenant');
+        const preHandler = named(trace, 'preHandler anonymous');
+        const handler = named(trace, 'handler /api/users/:id');
+        for (const span of [authenticate, tenant, preHandler, handler]) {
+          expect(span.kind).toBe(INTERNAL);
+          expect(span.parentSpanId).toBe(server.spanId);
+        }
+        expect(authenticate.attributes).toMatchObject({ 'fastify.hook.name': 'onRequest', 'code.function.name': 'authenticate' });
+        expect(tenant.attributes['fastify.hook.name']).toBe('preValidation');
+        expect(handler.attributes).toMatchObject({ 'http.route': '/api/users/:id', 'code.function.name': 'getUser' });
+        // @fastify/cors registers an onRequest hook of its own: traced too, named after the plugin.
+        const cors = trace.filter((s) => s.attributes['fastify.hook.name'] === 'onRequest' && s !== authenticate);
+        expect(cors).toHaveLength(1);
+        expect(cors[0]!.parentSpanId).toBe(server.spanId);
+        expect(cors[0]!.attributes['fastify.plugin.name']).toMatch(/cors/);
+
+        const client = trace.find((s) => s.kind === CLIENT)!;
+        expect(client.parentSpanId).toBe(handler.spanId);
+        expect(BigInt(handler.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(client.endTimeUnixNano));
+        // Hooks run before the handler, in order.
+        expect(BigInt(authenticate.startTimeUnixNano)).toBeLessThan(BigInt(handler.startTimeUnixNano));
+      });
+
+      it('ends callback-style, stream and hijacked handlers correctly', async () => {
+        expect(await send(`${running.url}/api/later/8`)).toMatchObject({ status: 200, body: '{"later":"8"}' });
+        expect(await send(`${running.url}/api/stream`)).toMatchObject({ status: 200, body: 'abc' });
+        expect(await send(`${running.url}/api/hijack`)).toMatchObject({ status: 200, body: 'hijacked' });
+        const later = named(await traceOf(running, '/api/later/8', 5), 'handler /api/later/:id');
+        expect(BigInt(later.endTimeUnixNano) - BigInt(later.startTimeUnixNano)).toBeGreaterThanOrEqual(15_000_000n);
+        const stream = await traceOf(running, '/api/stream', 5);
+        named(stream, 'handler /api/stream');
+        expect(serverOf(stream).attributes['http.response.status_code']).toBe(200);
+        const hijack = await traceOf(running, '/api/hijack', 5);
+        named(hijack, 'handler /api/hijack');
+        expect(serverOf(hijack).name).toBe('GET /api/hijack');
+      });
+
+      it('records a thrown error on the handler span and its type on the server span', async () => {
+        const reply = await send(`${running.url}/api/boom`);
+        expect(reply.status).toBe(500);
+        expect(JSON.parse(reply.body)).toMatchObject({ statusCode: 500, message: 'kaboom' });
+        const trace = await traceOf(running, '/api/boom', 5);
+        const handler = named(trace, 'handler /api/boom');
+        expect(handler.status).toEqual({ code: ERROR, message: 'kaboom' });
+        expect(handler.events.map((e) => e.name)).toEqual(['exception']);
+        expect(handler.events[0]!.attributes['exception.type']).toBe('TypeError');
+        const server = serverOf(trace);
+        expect(server.status.code).toBe(ERROR);
+        expect(server.attributes).toMatchObject({ 'error.type': 'TypeError', 'http.response.status_code': 500 });
+      });
+
+      it('records an error sent through the reply of a callback-style handler', async () => {
+        expect((await send(`${running.url}/api/callback-error`)).status).toBe(500);
+        const trace = await traceOf(running, '/api/callback-error', 5);
+        expect(named(trace, 'handler /api/callback-error').status).toEqual({ code: ERROR, message: 'late failure' });
+        expect(serverOf(trace).attributes['error.type']).toBe('RangeError');
+      });
+
+      it('records a hook error on the hook span; the handler never runs', async () => {
+        expect((await send(`${running.url}/api/guarded?fail=yes`)).status).toBe(500);
+        const trace = await traceOf(running, '/api/guarded', 5);
+        const guard = named(trace, 'preHandler routeGuard');
+        expect(guard.status).toEqual({ code: ERROR, message: 'guard refused' });
+        expect(guard.parentSpanId).toBe(serverOf(trace).spanId);
+        expect(trace.some((s) => s.name.startsWith('handler '))).toBe(false);
+        expect(serverOf(trace).attributes['error.type']).toBe('Error');
+      });
+
+          it('traces preParsing and preSerialization hooks too', async () => {
+        const reply = await send(`${running.url}/api/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"y"}' });
+        expect(reply.body).toBe('{"created":"y"}');
+        const trace = await traceOf(running, '/api/items', 8, 200);
+        expect(named(trace, 'preParsing measureBody').parentSpanId).toBe(serverOf(trace).spanId);
+        expect(named(trace, 'preSerialization anonymous').parentSpanId).toBe(serverOf(trace).spanId);
+      });
+
+  it('traces route-level hooks after the handler (onSend) as children of the server span', async () => {
+        const reply = await send(`${running.url}/api/guarded`);
+        expect(reply).toMatchObject({ status: 200, body: '{"guarded":true}' });
+        expect(reply.headers['x-stamped']).toBe('yes');
+        const trace = await traceOf(running, '/api/guarded', 7);
+        const stamp = named(trace, 'onSend stamp');
+        expect(stamp.parentSpanId).toBe(serverOf(trace).spanId);
+      });
+
+      it('keeps 4xx answers of Fastify itself (validation, a hook refusing, no route) as they are, and not server errors', async () => {
+        const invalid = await send(`${running.url}/api/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        expect(invalid.status).toBe(400);
+        const denied = await send(`${running.url}/hello`, { headers: { 'x-deny': 'yes' } });
+        expect(denied.status).toBe(401);
+        expect(JSON.parse(denied.body).message).toBe('denied');
+        const missing = await send(`${running.url}/nope`);
+        expect(missing.status).toBe(404);
+
+        const items = await traceOf(running, '/api/items', 4, 400);
+        expect(serverOf(items)).toMatchObject({ name: 'POST /api/items', status: { code: 0, message: '' } });
+        expect(serverOf(items).attributes['error.type']).toBeUndefined();
+        expect(items.some((s) => s.name.startsWith('handler '))).toBe(false);
+
+        const nope = await traceOf(running, '/nope', 2);
+        expect(serverOf(nope).name).toBe('GET');
+        expect(serverOf(nope).attributes['http.route']).toBeUndefined();
+      });
+
+      it('keeps 50 concurrent requests apart', async () => {
+        const ids = Array.from({ length: 50 }, (_, i) => `c${i}`);
+        const replies = await Promise.all(ids.map((id) => send(`${running.url}/api/users/${id}`)));
+        replies.forEach((reply, i) => expect(reply.body).toBe(`{"id":"${ids[i]}","profile":"profile-${ids[i]}"}`));
+        for (const id of ids) {
+          const trace = await traceOf(running, `/api/users/${id}`, 7);
+          const server = serverOf(trace);
+          const handler = named(trace, 'handler /api/users/:id');
+          expect(handler.parentSpanId).toBe(server.spanId);
+          const client = trace.find((s) => s.kind === CLIENT)!;
+          expect(client.parentSpanId).toBe(handler.spanId);
+          expect(client.attributes['url.full']).toMatch(new RegExp(`/profile/${id}$`));
+        }
+      });
+    });
+  }
+}
+
+describe('OTEL_INSTRUMENTATION_FASTIFY_SPANS', () => {
+  for (const [mode, hooks, handler] of [
+    ['handler', false, true],
+    ['none', false, false],
+  ] as const) {
+    it(`=${mode}: route naming${handler ? ' and the handler span' : ' only'}, no hook spans`, async () => {
+      const running = await startFastify(5, 'fastify-app.cjs', 'require', { OTEL_INSTRUMENTATION_FASTIFY_SPANS: mode });
+      try {
+        expect((await send(`${running.url}/api/users/1`)).status).toBe(200);
+        const trace = await traceOf(running, '/api/users/1', handler ? 3 : 2);
+        await new Promise((r) => setTimeout(r, 200));
+        const all = running.receiver.spans.filter((s) => s.traceId === serverOf(trace).traceId);
+        expect(serverOf(all).name).toBe('GET /api/users/:id');
+        expect(all.some((s) => s.attributes['fastify.hook.name'] !== undefined)).toBe(hooks);
+        expect(all.some((s) => s.name.startsWith('handler '))).toBe(handler);
+        const client = all.find((s) => s.kind === CLIENT)!;
+        expect(client.parentSpanId).toBe(handler ? named(all, 'handler /api/users/:id').spanId : serverOf(all).spanId);
+      } finally {
+        await stop(running);
+      }
+    });
+  }
+});
+
+describe('Fastify behaves exactly as without the agent', () => {
+  it('answers every route the same', async () => {
+    const [traced, bare] = await Promise.all([startFastify(5, 'fastify-app.mjs', 'import'), startFastify(5, 'fastify-app.mjs', 'none')]);
+    try {
+      const requests: Array<[string, { method?: string; headers?: Record<string, string>; body?: string }]> = [
+        ['/hello', {}],
+        ['/api/users/3', {}],
+        ['/api/later/4', {}],
+        ['/api/stream', {}],
+        ['/api/hijack', {}],
+        ['/api/boom', {}],
+        ['/api/callback-error', {}],
+        ['/api/guarded', {}],
+        ['/api/guarded?fail=yes', {}],
+        ['/api/items', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}' }],
+        ['/api/items', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }],
+        ['/hello', { headers: { 'x-deny': 'yes' } }],
+        ['/nope', {}],
+      ];
+      for (const [path, options] of requests) {
+        const [a, b] = await Promise.all([send(`${traced.url}${path}`, options), send(`${bare.url}${path}`, options)]);
+        expect({ path, status: a.status, body: a.body }).toEqual({ path, status: b.status, body: b.body });
+        const names = (h: IncomingHttpHeaders) => Object.keys(h).filter((k) => k !== 'date').sort();
+        expect(names(a.headers)).toEqual(names(b.headers));
+      }
+    } finally {
+      await Promise.all([stop(traced), stop(bare)]);
+    }
+  });
+});

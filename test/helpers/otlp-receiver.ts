@@ -1,0 +1,275 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp-schema.mjs';
+
+/**
+ * A loopback OTLP/HTTP trace receiver for tests. It decodes protobuf with protobufjs loading the
+ * official opentelemetry-proto schema (shipped unmodified by @elastic/mockotlpserver), never with
+ * the agent's own code, and reads OTLP/JSON by the OTLP JSON rules.
+ */
+
+export { ExportTraceServiceRequest, ExportTraceServiceResponse };
+
+export type AttributeMap = Record<string, unknown>;
+
+export interface ReceivedEvent {
+  readonly name: string;
+  readonly timeUnixNano: string;
+  readonly attributes: AttributeMap;
+  readonly droppedAttributesCount: number;
+}
+
+export interface ReceivedLink {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceState: string;
+  readonly attributes: AttributeMap;
+  readonly droppedAttributesCount: number;
+  readonly flags: number;
+}
+
+/** One span as the receiver decoded it, with its resource and scope attached. */
+export interface ReceivedSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string;
+  readonly traceState: string;
+  readonly flags: number;
+  readonly name: string;
+  /** OTLP enum: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  readonly kind: number;
+  readonly startTimeUnixNano: string;
+  readonly endTimeUnixNano: string;
+  readonly attributes: AttributeMap;
+  /** The OTLP value type of each attribute (stringValue, intValue, doubleValue, ...). */
+  readonly attributeTypes: Record<string, string>;
+  readonly droppedAttributesCount: number;
+  readonly events: ReceivedEvent[];
+  readonly droppedEventsCount: number;
+  readonly links: ReceivedLink[];
+  readonly droppedLinksCount: number;
+  readonly status: { code: number; message: string };
+  readonly resource: AttributeMap;
+  readonly scope: { name: string; version: string; schemaUrl: string };
+}
+
+export interface ReceivedRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly path: string;
+  /** The decoded ExportTraceServiceRequest as a plain object (protobuf) or the parsed JSON. */
+  readonly message: any;
+  readonly spans: ReceivedSpan[];
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Uint8Array;
+}
+
+/** Decides the answer to the n-th request (0-based); default 200 with an empty response. */
+export type Responder = (request: ReceivedRequest, index: number) => Reply | undefined;
+
+export class OtlpReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  /** Every request that reached the receiver, including ones answered with an error. */
+  attempts = 0;
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    private readonly server: Server,
+    private readonly responder: Responder | undefined,
+  ) {}
+
+  static async start(responder?: Responder, port = 0): Promise<OtlpReceiver> {
+    let receiver: OtlpReceiver | undefined;
+    const server = createServer((req, res) => receiver!.handle(req, res));
+    receiver = new OtlpReceiver(server, responder);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Base URL for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Spans of every accepted (2xx) request. */
+  get spans(): ReceivedSpan[] {
+    return this.requests.flatMap((request) => request.spans);
+  }
+
+  async waitForSpans(count: number, timeoutMs = 10_000): Promise<ReceivedSpan[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.spans.length < count) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`expected ${count} spans, received ${this.spans.length}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.spans;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const index = this.attempts++;
+      let request: ReceivedRequest;
+      try {
+        request = decodeRequest(req, Buffer.concat(chunks));
+      } catch (error) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`undecodable: ${String(error)}`);
+        return;
+      }
+      const reply = this.responder?.(request, index) ?? { status: 200 };
+      if (reply.status >= 200 && reply.status < 300) this.requests.push(request);
+      res.writeHead(reply.status, reply.headers ?? {});
+      res.end(reply.body ?? (String(req.headers['content-type']).includes('json') ? '{}' : ''));
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    });
+  }
+}
+
+function decodeRequest(req: IncomingMessage, raw: Buffer): ReceivedRequest {
+  const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+  const type = String(req.headers['content-type']);
+  if (type === 'application/x-protobuf') {
+    const decoded = ExportTraceServiceRequest.decode(body);
+    const message = ExportTraceServiceRequest.toObject(decoded, { longs: String, enums: Number, bytes: Array, defaults: true, arrays: true, oneofs: true });
+    return { headers: req.headers, path: req.url ?? '', message, spans: spansFromJson(protobufToJsonShape(message)) };
+  }
+  if (type === 'application/json') {
+    const message = JSON.parse(body.toString('utf8'));
+    return { headers: req.headers, path: req.url ?? '', message, spans: spansFromJson(message) };
+  }
+  throw new Error(`unexpected content-type ${type}`);
+}
+
+const hex = (bytes: number[] | Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
+
+/** Flattens an OTLP AnyValue (protobuf toObject or JSON form) into a JS value and its type. */
+function anyValue(value: any): [unknown, string] {
+  if (value === undefined || value === null) return [undefined, 'empty'];
+  if (value.stringValue !== undefined && value.stringValue !== null) return [value.stringValue, 'stringValue'];
+  if (value.boolValue !== undefined && value.boolValue !== null) return [value.boolValue, 'boolValue'];
+  if (value.intValue !== undefined && value.intValue !== null) return [Number(value.intValue), 'intValue'];
+  if (value.doubleValue !== undefined && value.doubleValue !== null) return [Number(value.doubleValue), 'doubleValue'];
+  if (value.arrayValue !== undefined && value.arrayValue !== null) {
+    return [(value.arrayValue.values ?? []).map((item: unknown) => anyValue(item)[0] ?? null), 'arrayValue'];
+  }
+  if (value.kvlistValue !== undefined && value.kvlistValue !== null) return [attributes(value.kvlistValue.values), 'kvlistValue'];
+  if (value.bytesValue !== undefined && value.bytesValue !== null) return [value.bytesValue, 'bytesValue'];
+  return [undefined, 'empty'];
+}
+
+function attributes(list: any[] | undefined): AttributeMap {
+  const out: AttributeMap = {};
+  for (const { key, value } of list ?? []) out[key] = anyValue(value)[0];
+  return out;
+}
+
+function attributeTypes(list: any[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { key, value } of list ?? []) out[key] = anyValue(value)[1];
+  return out;
+}
+
+/**
+ * Brings protobufjs's decoded object to the OTLP/JSON shape (hex ids, only the set member of each
+ * AnyValue oneof), so one reader serves both encodings.
+ */
+function protobufToJsonShape(message: any): any {
+  const anyValue = (value: any): any => {
+    if (value === undefined || value === null || value.value === undefined) return undefined;
+    const field = value.value as string;
+    return { [field]: field === 'arrayValue' ? { values: (value.arrayValue.values ?? []).map(anyValue) } : value[field] };
+  };
+  const keyValues = (list: any[] | undefined) => (list ?? []).map(({ key, value }) => ({ key, value: anyValue(value) }));
+  return {
+    resourceSpans: (message.resourceSpans ?? []).map((resourceSpans: any) => ({
+      resource: { attributes: keyValues(resourceSpans.resource?.attributes) },
+      scopeSpans: (resourceSpans.scopeSpans ?? []).map((scopeSpans: any) => ({
+        scope: scopeSpans.scope,
+        schemaUrl: scopeSpans.schemaUrl,
+        spans: (scopeSpans.spans ?? []).map((span: any) => ({
+          ...span,
+          traceId: hex(span.traceId),
+          spanId: hex(span.spanId),
+          parentSpanId: hex(span.parentSpanId),
+          attributes: keyValues(span.attributes),
+          events: (span.events ?? []).map((event: any) => ({ ...event, attributes: keyValues(event.attributes) })),
+          links: (span.links ?? []).map((link: any) => ({
+            ...link,
+            traceId: hex(link.traceId),
+            spanId: hex(link.spanId),
+            attributes: keyValues(link.attributes),
+          })),
+        })),
+      })),
+    })),
+  };
+}
+
+function spansFromJson(message: any): ReceivedSpan[] {
+  const spans: ReceivedSpan[] = [];
+  for (const resourceSpans of message.resourceSpans ?? []) {
+    const resource = attributes(resourceSpans.resource?.attributes);
+    for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+      const scope = { name: scopeSpans.scope?.name ?? '', version: scopeSpans.scope?.version ?? '', schemaUrl: scopeSpans.schemaUrl ?? '' };
+      for (const span of scopeSpans.spans ?? []) {
+        spans.push({
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId ?? '',
+          traceState: span.traceState ?? '',
+          flags: span.flags ?? 0,
+          name: span.name,
+          kind: span.kind ?? 0,
+          startTimeUnixNano: String(span.startTimeUnixNano),
+          endTimeUnixNano: String(span.endTimeUnixNano),
+          attributes: attributes(span.attributes),
+          attributeTypes: attributeTypes(span.attributes),
+          droppedAttributesCount: span.droppedAttributesCount ?? 0,
+          events: (span.events ?? []).map((event: any) => ({
+            name: event.name,
+            timeUnixNano: String(event.timeUnixNano),
+            attributes: attributes(event.attributes),
+            droppedAttributesCount: event.droppedAttributesCount ?? 0,
+          })),
+          droppedEventsCount: span.droppedEventsCount ?? 0,
+          links: (span.links ?? []).map((link: any) => ({
+            traceId: link.traceId,
+            spanId: link.spanId,
+            traceState: link.traceState ?? '',
+            attributes: attributes(link.attributes),
+            droppedAttributesCount: link.droppedAttributesCount ?? 0,
+            flags: link.flags ?? 0,
+          })),
+          droppedLinksCount: span.droppedLinksCount ?? 0,
+          status: { code: span.status?.code ?? 0, message: span.status?.message ?? '' },
+          resource,
+          scope,
+        });
+      }
+    }
+  }
+  return spans;
+}

@@ -1,0 +1,5 @@
+import type protobuf from 'protobufjs';
+
+export declare const ExportTraceServiceRequest: protobuf.Type;
+export declare const ExportTraceServiceResponse: protobuf.Type;
+export declare const RpcStatus: protobuf.Type;

@@ -1,0 +1,221 @@
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BatchConfig } from '../../../src/config/env';
+import { diag } from '../../../src/diag/logger';
+import { BatchSpanProcessor } from '../../../src/export/batch-span-processor';
+import type { ExportResult, PackingExporter, SpanExporter, SpanPack } from '../../../src/export/types';
+import { isTracingSuppressed } from '../../../src/trace/suppress';
+import type { ReadableSpan } from '../../../src/trace/types';
+import { installContextManager } from '../../helpers/context';
+import { makeSpan } from '../../helpers/spans';
+
+function fakeSpan(name: string, sampled = true): ReadableSpan {
+  return makeSpan({ name, context: { traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE } });
+}
+
+/** Records every batch; each export stays pending until the test releases it (or resolves at once). */
+class ControlledExporter implements SpanExporter {
+  readonly batches: string[][] = [];
+  readonly atExit: string[][] = [];
+  readonly suppressed: boolean[] = [];
+  private releases: Array<() => void> = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  shutdownCalls = 0;
+  constructor(private readonly immediate = true) {}
+
+  export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
+    this.batches.push(spans.map((s) => s.name));
+    this.suppressed.push(isTracingSuppressed(context.active()));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    return new Promise((resolve) => {
+      const done = () => {
+        this.inFlight--;
+        resolve({ ok: true });
+      };
+      if (this.immediate) setImmediate(done);
+      else this.releases.push(done);
+    });
+  }
+  exportAtExit(spans: readonly ReadableSpan[]): void {
+    this.atExit.push(spans.map((s) => s.name));
+  }
+  releaseAll(): void {
+    const releases = this.releases;
+    this.releases = [];
+    for (const release of releases) release();
+  }
+  async shutdown(): Promise<void> {
+    this.shutdownCalls++;
+  }
+}
+
+interface NamePack extends SpanPack {
+  readonly names: string[];
+}
+
+/** An exporter that packs: a pack is the spans' names; exports and exit deliveries record the packs they got. */
+class PackingFake extends ControlledExporter implements PackingExporter {
+  readonly packed: string[][] = [];
+  readonly exportedPacks: number[][] = [];
+  pack(spans: readonly ReadableSpan[]): NamePack {
+    const packNames = spans.map((span) => span.name);
+    this.packed.push(packNames);
+    return { count: spans.length, names: packNames };
+  }
+  exportPacks(packs: readonly SpanPack[]): Promise<ExportResult> {
+    this.exportedPacks.push(packs.map((pack) => pack.count));
+    return this.export((packs as NamePack[]).flatMap((pack) => pack.names).map((name) => fakeSpan(name)));
+  }
+  exportPacksAtExit(packs: readonly SpanPack[]): void {
+    this.atExit.push((packs as NamePack[]).flatMap((pack) => pack.names));
+  }
+}
+
+const config = (overrides: Partial<BatchConfig> = {}): BatchConfig => ({
+  scheduleDelayMs: 60_000,
+  maxQueueSize: 100,
+  maxExportBatchSize: 10,
+  exportTimeoutMs: 30_000,
+  ...overrides,
+});
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+installContextManager();
+const messages: string[] = [];
+diag.setSink((line) => messages.push(line));
+afterEach(() => {
+  messages.length = 0;
+});
+
+describe('BatchSpanProcessor', () => {
+  it('exports as soon as a batch is full, in batches of the configured size', async () => {
+    const exporter = new ControlledExporter();
+    const processor = new BatchSpanProcessor(exporter, config());
+    for (const name of names('s', 25)) processor.onEnd(fakeSpan(name));
+    await tick();
+    await tick();
+    expect(exporter.batches).toEqual([names('s', 10), names('s', 20).slice(10)]);
+    await processor.forceFlush();
+    expect(exporter.batches[2]).toEqual(names('s', 25).slice(20));
+  });
+
+  it('exports a partial batch after the schedule delay', async () => {
+    const exporter = new ControlledExporter();
+    const processor = new BatchSpanProcessor(exporter, config({ scheduleDelayMs: 30 }));
+    processor.onEnd(fakeSpan('lonely'));
+    await tick();
+    expect(exporter.batches).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(exporter.batches).toEqual([['lonely']]);
+  });
+
+  it('ignores spans that are not sampled', async () => {
+    const exporter = new ControlledExporter();
+    const processor = new BatchSpanProcessor(exporter, config());
+    processor.onEnd(fakeSpan('unsampled', false));
+    await processor.forceFlush();
+    expect(exporter.batches).toEqual([]);
+    expect(processor.hasPendingSpans()).toBe(false);
+  });
+
+  it('runs one export at a time, in a root context with tracing suppressed', async () => {
+    const exporter = new ControlledExporter(false);
+    const processor = new BatchSpanProcessor(exporter, config({ maxExportBatchSize: 2 }));
+    const parent = trace.setSpanContext(context.active(), { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: 1 });
+    context.with(parent, () => {
+      for (const name of names('s', 6)) processor.onEnd(fakeSpan(name));
+    });
+    await tick();
+    expect(exporter.batches).toHaveLength(1);
+    expect(processor.hasPendingSpans()).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      exporter.releaseAll();
+      await tick();
+    }
+    expect(exporter.batches).toEqual([['s0', 's1'], ['s2', 's3'], ['s4', 's5']]);
+    expect(exporter.maxInFlight).toBe(1);
+    expect(exporter.suppressed.every(Boolean)).toBe(true);
+  });
+
+  it('drops new spans when the queue is full, counts them and says so once per burst', async () => {
+    const exporter = new ControlledExporter(false);
+    const processor = new BatchSpanProcessor(exporter, config({ maxQueueSize: 5, maxExportBatchSize: 5 }));
+    for (const name of names('s', 5)) processor.onEnd(fakeSpan(name));
+    await tick(); // the first five are being exported; the queue is empty again
+    for (const name of names('t', 12)) processor.onEnd(fakeSpan(name));
+    expect(processor.droppedSpans).toBe(7);
+    const warnings = messages.filter((m) => m.includes('queue is full'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('OTEL_BSP_MAX_QUEUE_SIZE=5');
+    exporter.releaseAll();
+    await tick();
+    exporter.releaseAll();
+    await processor.forceFlush();
+    expect(exporter.batches).toEqual([names('s', 5), names('t', 5)]);
+    expect(messages.filter((m) => m.includes('queue is full'))).toHaveLength(2);
+    expect(messages.at(-1)).toContain('6 new spans dropped (7 since start)');
+  });
+
+  it('hands queued and in-flight spans to the exporter synchronously at exit', async () => {
+    const exporter = new ControlledExporter(false);
+    const processor = new BatchSpanProcessor(exporter, config({ maxExportBatchSize: 2 }));
+    for (const name of names('s', 3)) processor.onEnd(fakeSpan(name));
+    await tick();
+    processor.flushAtExit(1000);
+    expect(exporter.atExit).toEqual([['s0', 's1', 's2']]);
+    expect(processor.hasPendingSpans()).toBe(true); // the abandoned export is still running
+  });
+
+  it('counts a hung export as lost after OTEL_BSP_EXPORT_TIMEOUT and carries on', async () => {
+    const exporter = new ControlledExporter(false);
+    const processor = new BatchSpanProcessor(exporter, config({ exportTimeoutMs: 30, maxExportBatchSize: 1 }));
+    processor.onEnd(fakeSpan('hangs'));
+    processor.onEnd(fakeSpan('next'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(exporter.batches).toEqual([['hangs'], ['next']]);
+    expect(messages.some((m) => m.includes('OTEL_BSP_EXPORT_TIMEOUT=30') && m.includes('1 spans'))).toBe(true);
+  });
+
+  it('packs spans for an exporter that can, after the request that ended them, and exports whole packs', async () => {
+    const exporter = new PackingFake();
+    const processor = new BatchSpanProcessor(exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 128 }));
+    const ended = names('s', 200);
+    for (const name of ended) processor.onEnd(fakeSpan(name));
+    expect(exporter.packed).toEqual([]); // not on the path of the span that completed a pack
+    await tick();
+    await tick();
+    expect(exporter.packed).toEqual([ended.slice(0, 64), ended.slice(64, 128), ended.slice(128, 192)]);
+    expect(exporter.exportedPacks).toEqual([[64, 64]]);
+    await processor.forceFlush();
+    expect(exporter.packed.at(-1)).toEqual(ended.slice(192));
+    expect(exporter.exportedPacks).toEqual([[64, 64], [64, 8]]);
+    expect(exporter.batches.flat()).toEqual(ended);
+  });
+
+  it('at exit, packs what is still pending and hands queued and in-flight packs over', async () => {
+    const exporter = new PackingFake(false);
+    const processor = new BatchSpanProcessor(exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 64 }));
+    const ended = names('s', 70);
+    for (const name of ended) processor.onEnd(fakeSpan(name));
+    await tick();
+    expect(exporter.exportedPacks).toEqual([[64]]); // in flight, never answered
+    processor.flushAtExit(1000);
+    expect(exporter.atExit).toEqual([ended]);
+    expect(processor.hasPendingSpans()).toBe(true); // the abandoned export is still running
+  });
+
+  it('flushes then shuts the exporter down once, ignoring spans that end afterwards', async () => {
+    const exporter = new ControlledExporter();
+    const processor = new BatchSpanProcessor(exporter, config());
+    processor.onEnd(fakeSpan('before'));
+    await processor.shutdown();
+    await processor.shutdown();
+    processor.onEnd(fakeSpan('after'));
+    await processor.forceFlush();
+    expect(exporter.batches).toEqual([['before']]);
+    expect(exporter.shutdownCalls).toBe(1);
+  });
+});
