@@ -1,5 +1,6 @@
 import type { Context, Exception, Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '../../src/instrumentation/api';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 
 /** What the instrumentation tracks per Fastify request (keyed by Fastify's Request object). */
 export class RequestState {
@@ -21,7 +22,7 @@ export class RequestState {
   }
 }
 
-const states = new WeakMap<object, RequestState>();
+const states = new SymbolSlot<RequestState>('tracelet.fastify.request');
 
 export function startRequest(request: object, serverContext: Context): RequestState {
   const state = new RequestState(serverContext);

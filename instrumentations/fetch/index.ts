@@ -65,6 +65,7 @@ import {
 import { callerContextOf, poolQueuePatches } from './pool-queue';
 import { requestTarget } from './request-target';
 import { hasRequestHeader, protocolVersion, requestHeaderValues, responseHeaderValues, type RawHeaders, type RequestHeaders } from './undici-headers';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 
 /** The parts of undici's internal Request object this instrumentation reads. */
 interface UndiciRequest {
@@ -96,7 +97,7 @@ interface ErrorMessage {
 }
 
 /** The span of each request in flight; gone with the request object. */
-const spans = new WeakMap<UndiciRequest, Span>();
+const spans = new SymbolSlot<Span>('tracelet.fetch.span');
 
 /** Adds a propagation header (the agent's propagators name them in lowercase) unless the caller set it. */
 const requestHeaderSetter: TextMapSetter<UndiciRequest> = {

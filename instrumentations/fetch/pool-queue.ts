@@ -1,6 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import { context } from '../../src/instrumentation/api';
 import type { ModulePatch } from '../../src/instrumentation/types';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { wrap } from '../../src/instrumentation/wrap';
 
 /**
@@ -13,7 +14,7 @@ import { wrap } from '../../src/instrumentation/wrap';
  * limit connections, so global fetch queues nothing unless the application installs a limited
  * undici dispatcher, which then is the npm package.
  */
-const callerContexts = new WeakMap<object, Context>();
+const callerContexts = new SymbolSlot<Context>('tracelet.fetch.callerContext');
 let poolsInUse = false;
 
 /** The symbol undici's Request keeps its handler under, per Request class (one per undici copy). */

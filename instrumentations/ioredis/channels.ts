@@ -13,6 +13,7 @@ import type { InstrumentationContext, TracingChannelSubscription } from '../../s
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
 import { closeTransaction, isInTransaction, openTransaction, settleTransaction, type Transaction } from './transaction';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 
 /**
  * ioredis 5.11+ publishes TracingChannels around its promises (`tracePromise`): start (in the
@@ -35,8 +36,8 @@ interface CommandMessage extends TracedMessage {
   readonly args: readonly unknown[];
 }
 
-const spans = new WeakMap<object, Span>();
-const transactions = new WeakMap<object, Transaction>();
+const spans = new SymbolSlot<Span>('tracelet.ioredis.span');
+const transactions = new SymbolSlot<Transaction>('tracelet.ioredis.transaction');
 
 function messageTarget(message: TracedMessage): RedisTarget {
   return { serverAddress: message.serverAddress, serverPort: message.serverPort, database: message.database };

@@ -13,6 +13,7 @@ import {
 import type { ChannelSubscription, InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../../src/semconv';
 import { closeReceiver, openReceiver, type QueuedArgsReceiver } from './queued-args';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 
 /**
  * @redis/client 5.12+ publishes TracingChannels around its promises (`tracePromise`): start in
@@ -58,8 +59,8 @@ interface Operation {
   readonly receiver: QueuedArgsReceiver;
 }
 
-const operations = new WeakMap<object, Operation>();
-const connects = new WeakMap<object, Span>();
+const operations = new SymbolSlot<Operation>('tracelet.redis.operation');
+const connects = new SymbolSlot<Span>('tracelet.redis.connect');
 
 /**
  * What is known of each client, by clientId: the server it was told to connect to (from

@@ -7,7 +7,7 @@
 //   npm run bench -- --rounds 5 --seconds 10 --out other.md
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CAN_FETCH_NODE, nodeBinary } from '../compat/node-binary.mjs';
@@ -54,7 +54,7 @@ const log = (line) => console.error(line);
 const results = {
   machine: {
     date: new Date().toISOString().slice(0, 10),
-    cores: availableParallelism(),
+    cores: cpus().length, // not availableParallelism(): this process runs pinned to one core
     cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,

@@ -49,9 +49,12 @@ export async function measureThroughput({ receiver, node, rounds, warmupSeconds,
   return results;
 }
 
+let runCount = 0;
+
 async function measureRun({ scenario, variant, round, receiver, node, upstream, warmupSeconds, seconds }) {
   const spec = VARIANTS[variant];
-  const serviceName = `bench-${scenario.id}-${variant}-${round}-${process.pid}`;
+  // Unique per run (the newer-node section repeats the same scenarios): its spans are its own.
+  const serviceName = `bench-${scenario.id}-${variant}-${round}-${++runCount}-${process.pid}`;
   const env = {
     ...(variant === 'baseline' || variant === 'als' ? {} : agentEnv(serviceName, receiver.endpoint, spec.env)),
     ...(upstream ? { UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/quote` } : {}),

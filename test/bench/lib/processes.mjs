@@ -23,7 +23,9 @@ function hasTaskset() {
  * The server gets core 0 to itself; the load generator, the receiver and the upstream share
  * core 1. On one core, or without taskset, nothing is pinned (and the report says so).
  */
-export const PINNING = availableParallelism() >= 2 && hasTaskset();
+export const PINNING =
+  process.env.TRACELET_BENCH_PINNED === '1' || // the orchestrator, re-run pinned to the client core
+  (availableParallelism() >= 2 && hasTaskset());
 export const SERVER_CPU = '0';
 export const CLIENT_CPU = '1';
 
