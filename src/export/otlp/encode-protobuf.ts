@@ -235,12 +235,31 @@ function writeTimestamp(w: ProtobufWriter, field: number, time: EpochMillis): vo
   w.fixed64Field(field, lowPart % TWO_POW_32, high);
 }
 
+/**
+ * The encoded key field of each attribute name seen so far: a few dozen names recur in every
+ * span, so each is UTF-8 encoded once. Bounded, for applications that make up names per span.
+ */
+const keyFields = new Map<string, Buffer>();
+const MAX_CACHED_KEYS = 1024;
+const keyWriter = new ProtobufWriter(256);
+
+function keyField(key: string): Buffer {
+  let bytes = keyFields.get(key);
+  if (bytes === undefined) {
+    keyWriter.reset();
+    keyWriter.stringField(KeyValueField.key, key);
+    bytes = keyWriter.finish();
+    if (keyFields.size < MAX_CACHED_KEYS) keyFields.set(key, bytes);
+  }
+  return bytes;
+}
+
 function writeAttributes(w: ProtobufWriter, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     const value = attributes[key];
     if (!isAttributeValue(value)) continue;
     const keyValue = w.beginMessage(field);
-    if (key) w.stringField(KeyValueField.key, key);
+    if (key) w.raw(keyField(key));
     const anyValue = w.beginMessage(KeyValueField.value);
     writeAnyValueBody(w, value);
     w.endMessage(anyValue);

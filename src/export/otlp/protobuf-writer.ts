@@ -144,7 +144,9 @@ export class ProtobufWriter {
     const buffer = this.buffer;
     let position = this.position;
     for (let i = 0; i < hex.length - 1; i += 2) {
-      buffer[position++] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
+      const high = hex.charCodeAt(i);
+      const low = hex.charCodeAt(i + 1);
+      buffer[position++] = ((high < 128 ? HEX_VALUE[high] : 0) << 4) | (low < 128 ? HEX_VALUE[low] : 0);
     }
     this.position = position;
   }
@@ -249,9 +251,9 @@ export function varintSize(value: number): number {
   return 5;
 }
 
-function hexDigit(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48; // 0-9
-  const lower = code | 0x20;
-  if (lower >= 97 && lower <= 102) return lower - 87; // a-f
-  return 0;
+/** The value of each ASCII hex digit (either case); every other character counts as 0. */
+const HEX_VALUE = new Uint8Array(128);
+for (let digit = 0; digit < 16; digit++) {
+  HEX_VALUE[digit.toString(16).charCodeAt(0)] = digit;
+  HEX_VALUE[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
 }

@@ -333,6 +333,18 @@ describe('encodeTraceRequest', () => {
     expect(attributeValues(span.attributes)).toEqual({ ...values, loneSurrogate: 'a\ufffdb' });
   });
 
+  it('encodes every attribute name right, past the names it keeps encoded (non-ASCII and long ones too)', () => {
+    const attributes: Record<string, string> = {};
+    for (let i = 0; i < 1500; i++) attributes[`app.key.${i}`] = `v${i}`;
+    attributes['clé.名前'] = 'x';
+    attributes['k'.repeat(300)] = 'long';
+    const expected = { ...attributes };
+    // Twice: the second encoding reads names from the cache where the first one filled it.
+    for (let round = 0; round < 2; round++) {
+      expect(attributeValues(decodeOne(makeSpan({ attributes })).attributes)).toEqual(expected);
+    }
+  });
+
   it('writes minimal length varints around the 128 and 16384 byte boundaries', () => {
     const strings = [
       'x'.repeat(127),
