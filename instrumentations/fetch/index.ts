@@ -47,6 +47,7 @@ import {
 } from '../../src/instrumentation/api';
 import { captureHeaders, httpSpanName, normaliseMethod } from '../../src/instrumentation/http-semantics';
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -65,7 +66,6 @@ import {
 import { callerContextOf, poolQueuePatches } from './pool-queue';
 import { requestTarget } from './request-target';
 import { hasRequestHeader, protocolVersion, requestHeaderValues, responseHeaderValues, type RawHeaders, type RequestHeaders } from './undici-headers';
-import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 
 /** The parts of undici's internal Request object this instrumentation reads. */
 interface UndiciRequest {

@@ -10,10 +10,10 @@ import {
   type RedisTarget,
 } from '../../src/instrumentation/redis-command';
 import type { InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
 import { closeTransaction, isInTransaction, openTransaction, settleTransaction, type Transaction } from './transaction';
-import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 
 /**
  * ioredis 5.11+ publishes TracingChannels around its promises (`tracePromise`): start (in the

@@ -11,9 +11,9 @@ import {
   type RedisTarget,
 } from '../../src/instrumentation/redis-command';
 import type { ChannelSubscription, InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../../src/semconv';
 import { closeReceiver, openReceiver, type QueuedArgsReceiver } from './queued-args';
-import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 
 /**
  * @redis/client 5.12+ publishes TracingChannels around its promises (`tracePromise`): start in

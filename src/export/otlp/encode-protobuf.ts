@@ -237,21 +237,21 @@ function writeTimestamp(w: ProtobufWriter, field: number, time: EpochMillis): vo
 
 /**
  * The encoded key field of each attribute name seen so far: a few dozen names recur in every
- * span, so each is UTF-8 encoded once. Bounded, for applications that make up names per span.
+ * span, so each is UTF-8 encoded once and copied after. Bounded, for applications that make up
+ * names per span (those are encoded in place, as before the cache filled).
  */
 const keyFields = new Map<string, Buffer>();
 const MAX_CACHED_KEYS = 1024;
-const keyWriter = new ProtobufWriter(256);
 
-function keyField(key: string): Buffer {
-  let bytes = keyFields.get(key);
-  if (bytes === undefined) {
-    keyWriter.reset();
-    keyWriter.stringField(KeyValueField.key, key);
-    bytes = keyWriter.finish();
-    if (keyFields.size < MAX_CACHED_KEYS) keyFields.set(key, bytes);
+function writeKeyField(w: ProtobufWriter, key: string): void {
+  const cached = keyFields.get(key);
+  if (cached !== undefined) {
+    w.raw(cached);
+    return;
   }
-  return bytes;
+  const start = w.length;
+  w.stringField(KeyValueField.key, key);
+  if (keyFields.size < MAX_CACHED_KEYS) keyFields.set(key, w.copyFrom(start));
 }
 
 function writeAttributes(w: ProtobufWriter, field: number, attributes: Attributes): void {
@@ -259,7 +259,7 @@ function writeAttributes(w: ProtobufWriter, field: number, attributes: Attribute
     const value = attributes[key];
     if (!isAttributeValue(value)) continue;
     const keyValue = w.beginMessage(field);
-    if (key) w.raw(keyField(key));
+    if (key) writeKeyField(w, key);
     const anyValue = w.beginMessage(KeyValueField.value);
     writeAnyValueBody(w, value);
     w.endMessage(anyValue);

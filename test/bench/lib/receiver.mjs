@@ -14,7 +14,6 @@ export class CountingReceiver {
   /** service.name → { spans, serverSpans } */
   services = new Map();
   exports = 0;
-  undecodable = 0;
   bytes = 0;
   /** Exports received and not yet decoded: [body, gzipped]. */
   undecoded = [];
@@ -39,7 +38,7 @@ export class CountingReceiver {
       try {
         this.count(ExportTraceServiceRequest.decode(gzipped ? gunzipSync(raw) : raw));
       } catch {
-        this.undecodable++; // its spans are missing from the counts: the run is reported invalid
+        // its spans are missing from the counts, so the run is reported invalid
       }
     }
     this.undecoded = [];
