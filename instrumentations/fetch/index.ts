@@ -128,7 +128,7 @@ function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext
   }
   if (http.clientRequestHeaders.length > 0) {
     const headers = request.headers;
-    captureHeaders(span, httpRequestHeaderAttribute, http.clientRequestHeaders, (name) => requestHeaderValues(headers, name));
+    captureHeaders(span, httpRequestHeaderAttribute, http.clientRequestHeaders, headers, requestHeaderValues);
   }
 }
 
@@ -153,7 +153,7 @@ function onResponseHeaders({ request, response }: HeadersMessage, ctx: Instrumen
   const names = ctx.config.http.clientResponseHeaders;
   if (names.length > 0) {
     const raw = response.headers;
-    captureHeaders(span, httpResponseHeaderAttribute, names, (name) => responseHeaderValues(raw, name));
+    captureHeaders(span, httpResponseHeaderAttribute, names, raw, responseHeaderValues);
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import {
   captureHeaders,
   defaultPort,
+  incomingHeader,
   fullUrl,
   httpSpanName,
   normaliseMethod,
@@ -30,7 +31,7 @@ import {
   httpRequestHeaderAttribute,
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
-import { kEmitContext, kObserver, type EmitObserver, type Marked } from './emit';
+import { kEmitHook, type EmitHook, type Hooked } from './emit';
 import { ABORTED } from './server';
 
 type RequestFunction = (...args: unknown[]) => ClientRequest;
@@ -114,7 +115,7 @@ function tracedRequest(
     callArgs = args;
   }
 
-  let request: ClientRequest & Marked;
+  let request: ClientRequest & Hooked;
   try {
     request = original.apply(self, callArgs as unknown[]);
   } catch (error) {
@@ -123,13 +124,10 @@ function tracedRequest(
   }
   if (state !== undefined) {
     try {
-      request[kEmitContext] = parent;
-      request[kObserver] = state;
+      request[kEmitHook] = state;
       if (!state.injected) propagation.inject(setSpan(parent, state.span), request, requestSetter);
       if (state.span.isRecording()) {
-        captureHeaders(state.span, httpRequestHeaderAttribute, ctx.config.http.clientRequestHeaders, (name) =>
-          request.getHeader(name),
-        );
+        captureHeaders(state.span, httpRequestHeaderAttribute, ctx.config.http.clientRequestHeaders, request, outgoingHeader);
       }
     } catch (error) {
       ctx.reportError(error);
@@ -139,14 +137,15 @@ function tracedRequest(
 }
 
 /** An outgoing request's span, ended when its response has been read, or when it fails. */
-class ClientRequestState implements EmitObserver {
+class ClientRequestState implements EmitHook {
   injected = false;
   private response: IncomingMessage | undefined;
   private ended = false;
 
   constructor(
     readonly span: Span,
-    private readonly parent: Context,
+    /** The caller's context: the request's and the response's events run in it. */
+    readonly emitContext: Context,
     private readonly ctx: InstrumentationContext,
   ) {}
 
@@ -159,10 +158,10 @@ class ClientRequestState implements EmitObserver {
     }
     switch (event) {
       case 'response':
-        this.onResponse(argument as IncomingMessage & Marked);
+        this.onResponse(argument as IncomingMessage & Hooked);
         break;
       case 'upgrade':
-        this.onResponse(argument as IncomingMessage & Marked);
+        this.onResponse(argument as IncomingMessage & Hooked);
         this.finish();
         break;
       case 'error':
@@ -193,11 +192,10 @@ class ClientRequestState implements EmitObserver {
     span.end();
   }
 
-  private onResponse(response: IncomingMessage & Marked): void {
+  private onResponse(response: IncomingMessage & Hooked): void {
     this.response = response;
     // The response's events ('data', 'end') run in the caller's context too.
-    response[kEmitContext] = this.parent;
-    response[kObserver] = this;
+    response[kEmitHook] = this;
     const span = this.span;
     if (!span.isRecording()) return;
     const status = response.statusCode ?? 0;
@@ -207,9 +205,7 @@ class ClientRequestState implements EmitObserver {
       span.setAttribute(ATTR_ERROR_TYPE, String(status));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
-    captureHeaders(span, httpResponseHeaderAttribute, this.ctx.config.http.clientResponseHeaders, (name) =>
-      response.headersDistinct?.[name] ?? response.headers[name],
-    );
+    captureHeaders(span, httpResponseHeaderAttribute, this.ctx.config.http.clientResponseHeaders, response, incomingHeader);
   }
 
   private finish(): void {
@@ -217,6 +213,10 @@ class ClientRequestState implements EmitObserver {
     this.ended = true;
     this.span.end();
   }
+}
+
+function outgoingHeader(request: ClientRequest, name: string): string | string[] | number | undefined {
+  return request.getHeader(name);
 }
 
 interface Target {

@@ -14,35 +14,41 @@ import { wrap } from '../../src/instrumentation/wrap';
  * - an observer sees each event first, to end spans, without adding listeners of its own (an
  *   'error' listener would swallow errors the application expects to crash on).
  */
-export const kEmitContext = Symbol('tracelet.http.emitContext');
-export const kObserver = Symbol('tracelet.http.observer');
+export const kEmitHook = Symbol('tracelet.http.emitHook');
 
-export interface EmitObserver {
+/** What the instrumentation keeps on a request, response or outgoing request it follows. */
+export interface EmitHook {
+  /** The context the object's listeners run in. */
+  readonly emitContext: Context;
+  /** Sees each event of the object first. */
   onEvent(target: object, event: string | symbol, argument: unknown): void;
 }
 
-export interface Marked {
-  [kEmitContext]?: Context;
-  [kObserver]?: EmitObserver;
+export interface Hooked {
+  [kEmitHook]?: EmitHook;
+}
+
+/** A hook that only sets the listeners' context. */
+export class ContextHook implements EmitHook {
+  constructor(readonly emitContext: Context) {}
+
+  onEvent(): void {}
 }
 
 export function patchEmit(prototype: object, ctx: InstrumentationContext): void {
   wrap(prototype as { emit: (...args: any[]) => boolean }, 'emit', (original) =>
-    function emit(this: Marked, event: string | symbol) {
-      const observer = this[kObserver];
-      if (observer !== undefined) {
-        try {
-          observer.onEvent(this, event, arguments[1]);
-        } catch (error) {
-          ctx.reportError(error);
-        }
+    function emit(this: Hooked, event: string | symbol) {
+      // One property read for the objects the instrumentation does not follow.
+      const hook = this[kEmitHook];
+      if (hook === undefined) return original.apply(this, arguments);
+      try {
+        hook.onEvent(this, event, arguments[1]);
+      } catch (error) {
+        ctx.reportError(error);
       }
-      const emitContext = this[kEmitContext];
       // Only listeners need the context, and most events of a request have none.
-      if (emitContext === undefined || (this as unknown as EventEmitter).listenerCount(event) === 0) {
-        return original.apply(this, arguments);
-      }
-      return context.apply(emitContext, original, this, arguments);
+      if ((this as unknown as EventEmitter).listenerCount(event) === 0) return original.apply(this, arguments);
+      return context.apply(hook.emitContext, original, this, arguments);
     },
   );
 }

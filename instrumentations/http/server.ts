@@ -1,5 +1,6 @@
 import type { Context, Link, Span } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   context,
   getBaggage,
@@ -18,6 +19,7 @@ import {
 } from '../../src/instrumentation/api';
 import {
   captureHeaders,
+  incomingHeader,
   httpSpanName,
   normaliseMethod,
   parseHostHeader,
@@ -26,6 +28,7 @@ import {
   splitTarget,
 } from '../../src/instrumentation/http-semantics';
 import { withServerRequest, type ServerRequest } from '../../src/instrumentation/http-server-request';
+import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import {
@@ -47,7 +50,7 @@ import {
   httpRequestHeaderAttribute,
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
-import { kEmitContext, kObserver, type EmitObserver, type Marked } from './emit';
+import { ContextHook, kEmitHook, type EmitHook, type Hooked } from './emit';
 
 /** error.type of a request whose connection closed before the response was complete. */
 export const ABORTED = 'aborted';
@@ -90,24 +93,29 @@ class ServerSettings {
   }
 }
 
-/** The request's span and what ends it, kept on the response. */
-class ServerRequestState implements ServerRequest, EmitObserver {
+/** The request's span and what ends it, kept on the request and the response. */
+class ServerRequestState implements ServerRequest, EmitHook {
   route: string | undefined = undefined;
   errorType: string | undefined = undefined;
   onEnd: (() => void) | undefined = undefined;
+  /** The context of the request: its span, active while the handler runs. */
+  emitContext: Context = ROOT_CONTEXT;
   private ended = false;
 
   constructor(
     readonly span: Span,
     readonly method: string,
+    /** Released when the span ends: timers the request started keep its context (and so this state) alive. */
+    private response: ServerResponse | undefined,
     private readonly settings: ServerSettings,
   ) {}
 
+  /** The response's 'finish' (or 'close', if it never finished) ends the span. */
   onEvent(target: object, event: string | symbol): void {
-    if (this.ended || (event !== 'finish' && event !== 'close')) return;
-    const response = target as ServerResponse & Marked;
+    const response = this.response;
+    if (this.ended || target !== response || (event !== 'finish' && event !== 'close')) return;
     this.ended = true;
-    response[kObserver] = undefined;
+    this.response = undefined;
     this.end(response, event === 'close' && !response.writableFinished);
   }
 
@@ -125,9 +133,7 @@ class ServerRequestState implements ServerRequest, EmitObserver {
         span.setAttribute(ATTR_ERROR_TYPE, ABORTED);
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
       }
-      captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.config.http.serverResponseHeaders, (name) =>
-        response.getHeader(name),
-      );
+      captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.config.http.serverResponseHeaders, response, responseHeader);
     }
     if (this.onEnd !== undefined) {
       try {
@@ -141,7 +147,7 @@ class ServerRequestState implements ServerRequest, EmitObserver {
 }
 
 /** Starts the request's span and returns the context its handler runs in (undefined: leave it alone). */
-function startRequest(request: IncomingMessage & Marked, response: ServerResponse & Marked, settings: ServerSettings): Context {
+function startRequest(request: IncomingMessage & Hooked, response: ServerResponse & Hooked, settings: ServerSettings): Context {
   const { ctx } = settings;
   const headers = request.headers;
   const target = splitTarget(request.url ?? '/');
@@ -150,8 +156,9 @@ function startRequest(request: IncomingMessage & Marked, response: ServerRespons
     // No span, but a trace passing through still propagates (and without one, work done for
     // this request starts no trace of its own).
     const passthrough = excludedRequestContext(headers, ctx);
-    request[kEmitContext] = passthrough;
-    response[kEmitContext] = passthrough;
+    const hook = new ContextHook(passthrough);
+    request[kEmitHook] = hook;
+    response[kEmitHook] = hook;
     return passthrough;
   }
 
@@ -164,11 +171,11 @@ function startRequest(request: IncomingMessage & Marked, response: ServerRespons
   );
   if (span.isRecording()) recordRequest(span, request, method, original, target, settings);
 
-  const state = new ServerRequestState(span, method, settings);
+  const state = new ServerRequestState(span, method, response, settings);
   const requestContext = withServerRequest(setSpan(parent, span), state);
-  request[kEmitContext] = requestContext;
-  response[kEmitContext] = requestContext;
-  response[kObserver] = state;
+  state.emitContext = requestContext;
+  request[kEmitHook] = state;
+  response[kEmitHook] = state;
   return requestContext;
 }
 
@@ -217,20 +224,41 @@ function recordRequest(
     span.setAttribute(ATTR_SERVER_ADDRESS, host.address);
     if (host.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, host.port);
   }
+  const peer = socket ? peerOf(socket) : NO_PEER;
   const proxiedClient = forwarded?.for ?? firstValue(headers['x-forwarded-for']);
   if (proxiedClient !== undefined) span.setAttribute(ATTR_CLIENT_ADDRESS, proxiedClient);
-  else if (socket?.remoteAddress !== undefined) {
-    span.setAttribute(ATTR_CLIENT_ADDRESS, socket.remoteAddress);
-    if (socket.remotePort !== undefined) span.setAttribute(ATTR_CLIENT_PORT, socket.remotePort);
+  else if (peer.address !== undefined) {
+    span.setAttribute(ATTR_CLIENT_ADDRESS, peer.address);
+    if (peer.port !== undefined) span.setAttribute(ATTR_CLIENT_PORT, peer.port);
   }
-  if (socket?.remoteAddress !== undefined) span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, socket.remoteAddress);
-  if (socket?.remotePort !== undefined) span.setAttribute(ATTR_NETWORK_PEER_PORT, socket.remotePort);
+  if (peer.address !== undefined) span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, peer.address);
+  if (peer.port !== undefined) span.setAttribute(ATTR_NETWORK_PEER_PORT, peer.port);
   span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, request.httpVersion);
   const userAgent = headers['user-agent'];
   if (userAgent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, userAgent);
-  captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.config.http.serverRequestHeaders, (name) =>
-    request.headersDistinct?.[name] ?? headers[name],
-  );
+  captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.config.http.serverRequestHeaders, request, incomingHeader);
+}
+
+function responseHeader(response: ServerResponse, name: string): string | string[] | number | undefined {
+  return response.getHeader(name);
+}
+
+interface Peer {
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+}
+
+const NO_PEER: Peer = { address: undefined, port: undefined };
+/** The peer of a connection, read once: keep-alive requests share it, and each read is a getter chain into the socket's handle. */
+const connectionPeer = new SymbolSlot<Peer>('tracelet.http.peer');
+
+function peerOf(socket: Socket): Peer {
+  let peer = connectionPeer.get(socket);
+  if (peer === undefined) {
+    peer = { address: socket.remoteAddress, port: socket.remotePort };
+    if (peer.address !== undefined) connectionPeer.set(socket, peer); // not yet known while connecting
+  }
+  return peer;
 }
 
 /** The first entry of a comma-separated header (the client nearest the origin of a proxy chain). */

@@ -5,41 +5,44 @@ import type { BatchConfig } from '../config/env';
 import { diag } from '../diag/logger';
 import { suppressTracing } from '../trace/suppress';
 import type { ReadableSpan } from '../trace/types';
-import { isPackingExporter, spanCount, type ExportResult, type SpanExporter, type SpanPack, type SpanProcessor } from './types';
+import { SpanListPacker, spansOf } from './span-list';
+import {
+  isPackingExporter,
+  spanCount,
+  type ExportResult,
+  type SpanExporter,
+  type SpanPack,
+  type SpanPacker,
+  type SpanProcessor,
+} from './types';
 
 /** Exports run in a root context with tracing suppressed: they never create spans of their own. */
 const EXPORT_CONTEXT = suppressTracing(ROOT_CONTEXT);
 const DROP_REPORT_INTERVAL_MS = 60_000;
 /**
- * Ended spans are packed (serialized, for an exporter that can) this many at a time, shortly
- * after the one that completes a pack ends: spans stay objects only briefly, and the work runs
- * outside the request that happened to end the span.
+ * Ended spans are added to an open pack; a pack is closed (queued for export) at this many, or
+ * at the export batch size if smaller. Each pack is one copy of its bytes: fewer, larger packs.
  */
-const PACK_SIZE = 64;
+const PACK_SIZE = 256;
 
 /** How the processor hands spans to its exporter: packed when the exporter can, as objects otherwise. */
 interface Packer {
-  pack(spans: readonly ReadableSpan[]): SpanPack;
+  create(): SpanPacker;
   export(packs: readonly SpanPack[]): Promise<ExportResult>;
   exportAtExit: ((packs: readonly SpanPack[], timeoutMs: number) => void) | undefined;
-}
-
-interface SpanList extends SpanPack {
-  readonly spans: readonly ReadableSpan[];
 }
 
 function packerFor(exporter: SpanExporter): Packer {
   if (isPackingExporter(exporter)) {
     return {
-      pack: (spans) => exporter.pack(spans),
+      create: () => exporter.createPacker(),
       export: (packs) => exporter.exportPacks(packs),
       exportAtExit: (packs, timeoutMs) => exporter.exportPacksAtExit(packs, timeoutMs),
     };
   }
-  const spansOf = (packs: readonly SpanPack[]) => (packs as readonly SpanList[]).flatMap((pack) => pack.spans);
   const exportAtExit = exporter.exportAtExit;
   return {
-    pack: (spans): SpanList => ({ count: spans.length, spans }),
+    create: () => new SpanListPacker(),
     export: (packs) => exporter.export(spansOf(packs)),
     exportAtExit: exportAtExit === undefined ? undefined : (packs, timeoutMs) => exportAtExit.call(exporter, spansOf(packs), timeoutMs),
   };
@@ -47,19 +50,20 @@ function packerFor(exporter: SpanExporter): Packer {
 
 /**
  * Queues sampled spans and exports them in batches: when a batch is full, or after the schedule
- * delay. The queue is bounded (new spans are dropped and counted when it is full), holds packed
- * spans as soon as a pack is complete, runs one export at a time, and its timers never keep the
- * process alive.
+ * delay. The queue is bounded (new spans are dropped and counted when it is full), holds spans
+ * packed (serialized as they end, for an exporter that can), runs one export at a time, and its
+ * timers never keep the process alive.
  */
 export class BatchSpanProcessor implements SpanProcessor {
   private readonly packer: Packer;
   private readonly packSize: number;
-  /** Ended spans not packed yet (fewer than a pack, but for a moment). */
-  private pending: ReadableSpan[] = [];
+  /** The pack ended spans are added to. */
+  private open: SpanPacker;
+  /** Closed packs, waiting for export. */
   private packs: SpanPack[] = [];
   private packedCount = 0;
   private timer: NodeJS.Timeout | undefined;
-  private packingScheduled = false;
+  private drainScheduled = false;
   /** The running export loop, if any. */
   private draining: Promise<void> | undefined;
   /** The batch being exported right now: still ours to deliver if the process exits meanwhile. */
@@ -77,22 +81,30 @@ export class BatchSpanProcessor implements SpanProcessor {
     private readonly config: BatchConfig,
   ) {
     this.packer = packerFor(exporter);
+    this.open = this.packer.create();
     this.packSize = Math.max(1, Math.min(PACK_SIZE, config.maxExportBatchSize));
   }
 
   onEnd(span: ReadableSpan): void {
     if (this.closed || (span.spanContext().traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
-    if (this.pending.length + this.packedCount >= this.config.maxQueueSize) {
+    const open = this.open;
+    if (open.count + this.packedCount >= this.config.maxQueueSize) {
       this.drop();
       return;
     }
-    this.pending.push(span);
-    if (this.pending.length >= this.packSize) this.schedulePacking();
+    try {
+      open.add(span);
+    } catch (error) {
+      diag.once('error', 'span-pack', `a span could not be serialized for export and is lost: ${String(error)}`);
+      return;
+    }
+    if (open.count >= this.packSize) this.closePack();
+    if (this.packedCount >= this.config.maxExportBatchSize) this.scheduleDrain();
     else if (this.timer === undefined && this.draining === undefined) this.schedule();
   }
 
   hasPendingSpans(): boolean {
-    return this.pending.length > 0 || this.packedCount > 0 || this.draining !== undefined;
+    return this.open.count > 0 || this.packedCount > 0 || this.draining !== undefined;
   }
 
   async forceFlush(): Promise<void> {
@@ -107,7 +119,7 @@ export class BatchSpanProcessor implements SpanProcessor {
   }
 
   flushAtExit(timeoutMs: number): void {
-    this.packPending(true);
+    this.closePack();
     const waiting = this.inFlight === undefined ? this.packs : [...this.inFlight, ...this.packs];
     this.packs = [];
     this.packedCount = 0;
@@ -129,35 +141,25 @@ export class BatchSpanProcessor implements SpanProcessor {
     await this.exporter.shutdown();
   }
 
-  /** Packs (and exports a full batch) on the next turn of the event loop, outside the request. */
-  private schedulePacking(): void {
-    if (this.packingScheduled) return;
-    this.packingScheduled = true;
-    context.with(ROOT_CONTEXT, setImmediate, undefined, this.packScheduled);
+  /** Queues the open pack for export. */
+  private closePack(): void {
+    if (this.open.count === 0) return;
+    const pack = this.open.take();
+    this.packs.push(pack);
+    this.packedCount += pack.count;
   }
 
-  private readonly packScheduled = (): void => {
-    this.packingScheduled = false;
-    try {
-      this.packPending(false);
-    } catch (error) {
-      diag.error(`spans could not be packed for export: ${String(error)}`);
-      this.pending = [];
-    }
-    if (this.packedCount >= this.config.maxExportBatchSize) this.drain();
-    else if (this.timer === undefined && this.draining === undefined && this.hasPendingSpans()) this.schedule();
+  /** A full batch is exported on the next turn of the event loop, outside the request that ended the span. */
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.draining !== undefined) return;
+    this.drainScheduled = true;
+    context.with(ROOT_CONTEXT, setImmediate, undefined, this.drainScheduledBatch);
+  }
+
+  private readonly drainScheduledBatch = (): void => {
+    this.drainScheduled = false;
+    this.drain();
   };
-
-  /** Packs complete packs of pending spans; all of them when `all`. */
-  private packPending(all: boolean): void {
-    while (this.pending.length >= this.packSize || (all && this.pending.length > 0)) {
-      const spans = this.pending.length <= this.packSize ? this.pending : this.pending.slice(0, this.packSize);
-      this.pending = spans === this.pending ? [] : this.pending.slice(this.packSize);
-      const pack = this.packer.pack(spans);
-      this.packs.push(pack);
-      this.packedCount += pack.count;
-    }
-  }
 
   private schedule(): void {
     // Created in the root context so the timer does not hold on to the request that ended a span.
@@ -185,7 +187,7 @@ export class BatchSpanProcessor implements SpanProcessor {
   private async exportLoop(): Promise<void> {
     try {
       for (;;) {
-        this.packPending(this.exportAll);
+        if (this.exportAll) this.closePack();
         if (this.packedCount === 0 || (!this.exportAll && this.packedCount < this.config.maxExportBatchSize)) break;
         const batch = this.takeBatch();
         this.inFlight = batch;

@@ -1,4 +1,5 @@
 import type { Span } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
 import { HTTP_REQUEST_METHOD_VALUE_OTHER } from '../semconv';
 
 /**
@@ -100,9 +101,26 @@ export function defaultPort(scheme: string): number | undefined {
   return scheme === 'https' ? 443 : scheme === 'http' ? 80 : undefined;
 }
 
+export interface HostAndPort {
+  readonly address: string;
+  readonly port: number | undefined;
+}
+
+/** The last value parsed: a service sees the same few Host headers over and over. */
+let lastHostValue: string | undefined;
+let lastHost: HostAndPort | undefined;
+
 /** `host`, `host:port`, `[v6]` or `[v6]:port` from a Host (or :authority) header. */
-export function parseHostHeader(value: string | undefined): { address: string; port: number | undefined } | undefined {
+export function parseHostHeader(value: string | undefined): HostAndPort | undefined {
   if (value === undefined || value === '') return undefined;
+  if (value === lastHostValue) return lastHost;
+  const host = parseHost(value);
+  lastHostValue = value;
+  lastHost = host;
+  return host;
+}
+
+function parseHost(value: string): HostAndPort | undefined {
   let address = value;
   let portText: string | undefined;
   if (value.startsWith('[')) {
@@ -137,16 +155,22 @@ function escapeRegExp(text: string): string {
  * Records the named headers as `prefix + name` attributes holding string arrays, the form the
  * semantic conventions give them. `read` returns the header's value(s) or undefined.
  */
-export function captureHeaders(
+export function captureHeaders<S>(
   span: Span,
   attributeName: (header: string) => string,
   names: readonly string[],
-  read: (header: string) => string | string[] | number | undefined,
+  source: S,
+  read: (source: S, header: string) => string | string[] | number | undefined,
 ): void {
   for (let i = 0; i < names.length; i++) {
     const header = names[i]!;
-    const value = read(header);
+    const value = read(source, header);
     if (value === undefined) continue;
     span.setAttribute(attributeName(header), Array.isArray(value) ? value.map(String) : [String(value)]);
   }
+}
+
+/** Every value of a header of a received message (request or response). */
+export function incomingHeader(message: IncomingMessage, name: string): string | string[] | undefined {
+  return message.headersDistinct?.[name] ?? message.headers[name];
 }

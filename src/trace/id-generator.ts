@@ -1,36 +1,55 @@
 /**
- * Random bytes are drawn from the OS in 8 KiB refills (about 340 trace+span id pairs), so an id
- * costs a hex conversion, not a syscall. Ids are never all zeros, which W3C Trace Context forbids.
+ * Trace and span ids from Math.random: ids must be unique, not secret (they travel in clear in
+ * every traceparent header), and V8's generator costs a few nanoseconds per call where drawing
+ * from the OS costs a native call. Ids are never all zeros, which W3C Trace Context forbids.
  */
-const POOL_SIZE = 8192;
-const pool = Buffer.allocUnsafe(POOL_SIZE);
-let offset = POOL_SIZE;
+interface HexBuffer extends Buffer {
+  /** Buffer's own hex encoder, without toString()'s argument handling (on every Node we support). */
+  hexSlice?(start: number, end: number): string;
+}
 
-function reserve(bytes: number): number {
-  if (offset + bytes > POOL_SIZE) {
-    // Loaded at the first span rather than at startup.
-    (require('node:crypto') as typeof import('node:crypto')).randomFillSync(pool);
-    offset = 0;
-  }
-  const start = offset;
-  offset += bytes;
-  return start;
+const scratch: HexBuffer = Buffer.allocUnsafe(16);
+const hex: (start: number, end: number) => string =
+  typeof scratch.hexSlice === 'function'
+    ? (start, end) => scratch.hexSlice!(start, end)
+    : (start, end) => scratch.toString('hex', start, end);
+
+function randomUint32(): number {
+  return (Math.random() * 0x100000000) >>> 0;
+}
+
+/** Big-endian, as the id's hex reads. */
+function put(value: number, at: number): void {
+  scratch[at] = value >>> 24;
+  scratch[at + 1] = value >>> 16;
+  scratch[at + 2] = value >>> 8;
+  scratch[at + 3] = value;
 }
 
 /** 16 random bytes as 32 lowercase hex characters. */
 export function newTraceId(): string {
-  for (;;) {
-    const at = reserve(16);
-    if ((pool.readUInt32LE(at) | pool.readUInt32LE(at + 4) | pool.readUInt32LE(at + 8) | pool.readUInt32LE(at + 12)) !== 0) {
-      return pool.toString('hex', at, at + 16);
-    }
-  }
+  let a: number, b: number, c: number, d: number;
+  do {
+    a = randomUint32();
+    b = randomUint32();
+    c = randomUint32();
+    d = randomUint32();
+  } while ((a | b | c | d) === 0);
+  put(a, 0);
+  put(b, 4);
+  put(c, 8);
+  put(d, 12);
+  return hex(0, 16);
 }
 
 /** 8 random bytes as 16 lowercase hex characters. */
 export function newSpanId(): string {
-  for (;;) {
-    const at = reserve(8);
-    if ((pool.readUInt32LE(at) | pool.readUInt32LE(at + 4)) !== 0) return pool.toString('hex', at, at + 8);
-  }
+  let a: number, b: number;
+  do {
+    a = randomUint32();
+    b = randomUint32();
+  } while ((a | b) === 0);
+  put(a, 0);
+  put(b, 4);
+  return hex(0, 8);
 }

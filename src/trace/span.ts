@@ -29,6 +29,8 @@ export interface SpanOwner {
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
+/** Past this many attributes a span looks names up in a Map instead of scanning (limits can be raised far). */
+const INDEXED_FROM = 32;
 const NO_EVENTS: TimedEvent[] = [];
 const NO_LINKS: SpanLinkData[] = [];
 const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
@@ -62,7 +64,13 @@ export class RecordingSpan implements Span, ReadableSpan {
   readonly scope: InstrumentationScope;
   readonly startTime: EpochMillis;
   endTime: EpochMillis = 0;
-  attributes: Attributes = {};
+  /**
+   * Attribute names and values in the order they were first set. Two arrays rather than an
+   * object: with per-span keys an object's stores and for-in are megamorphic, the arrays are
+   * cheap to fill and to encode. `attributes` gives the object view.
+   */
+  readonly attributeKeys: string[] = [];
+  readonly attributeValues: AttributeValue[] = [];
   droppedAttributesCount = 0;
   events: TimedEvent[] = NO_EVENTS;
   droppedEventsCount = 0;
@@ -77,7 +85,9 @@ export class RecordingSpan implements Span, ReadableSpan {
    * NaN when the caller gave the start time (then the end is simply "now").
    */
   private readonly monotonicStart: number;
-  private attributeCount = 0;
+  /** Index of attributeKeys, once a span has many attributes. */
+  private keyIndex: Map<string, number> | undefined = undefined;
+  private attributesView: Attributes | undefined = undefined;
   private ended = false;
 
   constructor(init: SpanInit) {
@@ -106,21 +116,47 @@ export class RecordingSpan implements Span, ReadableSpan {
     return !this.ended;
   }
 
+  /** The attributes as an object (built when asked for; kept once the span has ended). */
+  get attributes(): Attributes {
+    let view = this.attributesView;
+    if (view === undefined) {
+      view = {};
+      const keys = this.attributeKeys;
+      for (let i = 0; i < keys.length; i++) view[keys[i]!] = this.attributeValues[i];
+      if (this.ended) this.attributesView = view;
+    }
+    return view;
+  }
+
   setAttribute(key: string, value: AttributeValue): this {
     if (this.ended || !isAttributeKey(key) || !isAttributeValue(value)) return this;
     const limits = this.owner.limits;
-    if (!hasOwn.call(this.attributes, key)) {
-      if (this.attributeCount >= limits.attributeCountLimit) {
-        this.droppedAttributesCount++;
-        return this;
-      }
-      this.attributeCount++;
-    }
-    this.attributes[key] =
+    const stored =
       typeof value === 'string' && value.length <= limits.attributeValueLengthLimit
         ? value
         : limitValue(value, limits.attributeValueLengthLimit);
+    const keys = this.attributeKeys;
+    const index = this.indexOf(key);
+    if (index !== -1) {
+      this.attributeValues[index] = stored;
+      return this;
+    }
+    if (keys.length >= limits.attributeCountLimit) {
+      this.droppedAttributesCount++;
+      return this;
+    }
+    keys.push(key);
+    this.attributeValues.push(stored);
+    if (this.keyIndex !== undefined) this.keyIndex.set(key, keys.length - 1);
+    else if (keys.length === INDEXED_FROM) this.keyIndex = new Map(keys.map((name, i) => [name, i]));
     return this;
+  }
+
+  private indexOf(key: string): number {
+    if (this.keyIndex !== undefined) return this.keyIndex.get(key) ?? -1;
+    const keys = this.attributeKeys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) return i;
+    return -1;
   }
 
   setAttributes(attributes: Attributes): this {

@@ -1,4 +1,4 @@
-import type { Attributes, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
+import type { AttributeValue, Attributes, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
 
 /** The library that produced a span (OTLP InstrumentationScope). */
 export interface InstrumentationScope {
@@ -35,6 +35,9 @@ export interface ReadableSpan {
   readonly startTime: EpochMillis;
   readonly endTime: EpochMillis;
   readonly attributes: Attributes;
+  /** The same attributes as parallel arrays, when the span keeps them so (the encoder's fast path). */
+  readonly attributeKeys?: readonly string[];
+  readonly attributeValues?: readonly AttributeValue[];
   readonly droppedAttributesCount: number;
   readonly events: readonly TimedEvent[];
   readonly droppedEventsCount: number;

@@ -1,5 +1,6 @@
 import type { AttributeValue, Attributes, SpanContext } from '@opentelemetry/api';
 import type { EpochMillis, InstrumentationScope, ReadableSpan, Resource } from '../../trace/types';
+import type { SpanPacker } from '../types';
 import { ProtobufWriter } from './protobuf-writer';
 
 // Field numbers of the messages written, from opentelemetry-proto v1.4.0.
@@ -64,6 +65,64 @@ export function packSpans(spans: readonly ReadableSpan[]): ProtobufPack {
   });
   return { count: spans.length, groups };
 }
+
+/** The spans of one scope in the open pack. */
+interface OpenGroup {
+  readonly scope: InstrumentationScope;
+  readonly writer: ProtobufWriter;
+}
+
+/**
+ * Serializes each span as it ends into the open pack, one writer per instrumentation scope (a
+ * handful: the instrumentations and the application's tracers), until take() closes the pack.
+ */
+export class ProtobufSpanPacker implements SpanPacker {
+  count = 0;
+  private groups: OpenGroup[] = [];
+  private last: OpenGroup | undefined;
+
+  add(span: ReadableSpan): void {
+    const group = this.groupOf(span.scope);
+    const w = group.writer;
+    const start = w.length;
+    try {
+      writeSpan(w, span);
+    } catch (error) {
+      w.truncate(start);
+      throw error;
+    }
+    this.count++;
+  }
+
+  take(): ProtobufPack {
+    const groups: Array<{ scope: InstrumentationScope; spans: Buffer }> = [];
+    for (const group of this.groups) {
+      if (group.writer.length > 0) groups.push({ scope: group.scope, spans: group.writer.finish() });
+      group.writer.reset();
+    }
+    const pack = { count: this.count, groups };
+    // Scopes that had no span in this pack give their writer up.
+    if (groups.length < this.groups.length) this.groups = this.groups.filter((group) => groups.some((taken) => taken.scope === group.scope));
+    this.last = undefined;
+    this.count = 0;
+    return pack;
+  }
+
+  private groupOf(scope: InstrumentationScope): OpenGroup {
+    const last = this.last;
+    if (last !== undefined && last.scope === scope) return last;
+    let group = this.groups.find((candidate) => sameScope(candidate.scope, scope));
+    if (group === undefined) {
+      group = { scope, writer: new ProtobufWriter(PACK_WRITER_CAPACITY) };
+      this.groups.push(group);
+    }
+    this.last = group;
+    return group;
+  }
+}
+
+/** Room for a pack of spans of one scope before the writer grows (a server span takes ~300 bytes). */
+const PACK_WRITER_CAPACITY = 16 * 1024;
 
 /**
  * Encodes spans as an OTLP `ExportTraceServiceRequest` (protobuf): one ResourceSpans, one
@@ -167,7 +226,9 @@ function writeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   if (kind !== 0) w.uint32Field(SpanField.kind, kind);
   writeTimestamp(w, SpanField.startTimeUnixNano, span.startTime);
   writeTimestamp(w, SpanField.endTimeUnixNano, span.endTime);
-  writeAttributes(w, SpanField.attributes, span.attributes);
+  const keys = span.attributeKeys;
+  if (keys !== undefined) writeAttributeList(w, SpanField.attributes, keys, span.attributeValues!);
+  else writeAttributes(w, SpanField.attributes, span.attributes);
   if (span.droppedAttributesCount > 0) w.uint32Field(SpanField.droppedAttributesCount, span.droppedAttributesCount);
   for (const event of span.events) {
     const eventBody = w.beginMessage(SpanField.events);
@@ -236,34 +297,66 @@ function writeTimestamp(w: ProtobufWriter, field: number, time: EpochMillis): vo
 }
 
 /**
- * The encoded key field of each attribute name seen so far: a few dozen names recur in every
- * span, so each is UTF-8 encoded once and copied after. Bounded, for applications that make up
- * names per span (those are encoded in place, as before the cache filled).
+ * What the encoder remembers of each attribute name seen so far: a few dozen names recur in
+ * every span, and many of their values do too (a method, a host, a status code). The name is
+ * UTF-8 encoded once; a short value seen twice in a row gets its whole KeyValue encoded once and
+ * copied after. Bounded, for applications that make up names per span (those are encoded in
+ * place, as before the cache filled).
  */
-const keyFields = new Map<string, Buffer>();
-const MAX_CACHED_KEYS = 1024;
+interface KnownKey {
+  /** The KeyValue.key field, encoded. */
+  readonly keyField: Buffer;
+  /** The value this name had last time. */
+  lastValue: unknown;
+  /** The KeyValue body (key and value fields) for lastValue, once it repeated. */
+  keyValue: Buffer | undefined;
+}
 
-function writeKeyField(w: ProtobufWriter, key: string): void {
-  const cached = keyFields.get(key);
-  if (cached !== undefined) {
-    w.raw(cached);
+const knownKeys = new Map<string, KnownKey>();
+const MAX_KNOWN_KEYS = 1024;
+/** A KeyValue body under 128 bytes keeps a one-byte length, so it sits where it was written. */
+const MAX_CACHED_KEY_VALUE = 127;
+
+function writeAttribute(w: ProtobufWriter, field: number, key: string, value: AttributeValue): void {
+  const known = knownKeys.get(key);
+  if (known !== undefined && known.keyValue !== undefined && known.lastValue === value) {
+    w.bytesField(field, known.keyValue);
     return;
   }
+  const keyValue = w.beginMessage(field);
+  if (known !== undefined) w.raw(known.keyField);
+  else if (key) writeNewKey(w, key);
+  const anyValue = w.beginMessage(KeyValueField.value);
+  writeAnyValueBody(w, value);
+  w.endMessage(anyValue);
+  const length = w.length - keyValue;
+  w.endMessage(keyValue);
+  if (known === undefined) return;
+  if (known.lastValue !== value) {
+    known.lastValue = value;
+    known.keyValue = undefined;
+  } else if (length <= MAX_CACHED_KEY_VALUE && typeof value !== 'object') {
+    known.keyValue = w.copyFrom(keyValue);
+  }
+}
+
+function writeNewKey(w: ProtobufWriter, key: string): void {
   const start = w.length;
   w.stringField(KeyValueField.key, key);
-  if (keyFields.size < MAX_CACHED_KEYS) keyFields.set(key, w.copyFrom(start));
+  if (knownKeys.size < MAX_KNOWN_KEYS) knownKeys.set(key, { keyField: w.copyFrom(start), lastValue: undefined, keyValue: undefined });
 }
 
 function writeAttributes(w: ProtobufWriter, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     const value = attributes[key];
-    if (!isAttributeValue(value)) continue;
-    const keyValue = w.beginMessage(field);
-    if (key) writeKeyField(w, key);
-    const anyValue = w.beginMessage(KeyValueField.value);
-    writeAnyValueBody(w, value);
-    w.endMessage(anyValue);
-    w.endMessage(keyValue);
+    if (isAttributeValue(value)) writeAttribute(w, field, key, value);
+  }
+}
+
+function writeAttributeList(w: ProtobufWriter, field: number, keys: readonly string[], values: readonly AttributeValue[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[i];
+    if (isAttributeValue(value)) writeAttribute(w, field, keys[i]!, value);
   }
 }
 

@@ -3,20 +3,24 @@ import { diag } from '../../diag/logger';
 import { isProcessExiting } from '../../lifecycle/exiting';
 import type { ReadableSpan, Resource } from '../../trace/types';
 import { AGENT_NAME, AGENT_VERSION } from '../../version';
-import { spanCount, type ExportResult, type PackingExporter, type SpanPack } from '../types';
+import { SpanListPacker, spansOf, type SpanList } from '../span-list';
+import { spanCount, type ExportResult, type PackingExporter, type SpanPack, type SpanPacker } from '../types';
 import { decodeJsonExportResponse, encodeTraceRequestJson } from './encode-json';
-import { decodeExportResponse, decodeStatus, encodeTraceRequestFromPacks, packSpans, type ProtobufPack } from './encode-protobuf';
+import {
+  decodeExportResponse,
+  decodeStatus,
+  encodeTraceRequestFromPacks,
+  packSpans,
+  ProtobufSpanPacker,
+  type ProtobufPack,
+} from './encode-protobuf';
 import { HttpSender, NetworkError, type HttpResponse } from './http-post';
 import { postAtExit } from './post-at-exit';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry';
 
 const OK: ExportResult = { ok: true };
 
-interface JsonPack extends SpanPack {
-  readonly spans: readonly ReadableSpan[];
-}
-
-type OtlpPack = ProtobufPack | JsonPack;
+type OtlpPack = ProtobufPack | SpanList;
 
 const MAX_MESSAGE_LENGTH = 300;
 
@@ -47,8 +51,12 @@ export class OtlpHttpExporter implements PackingExporter {
     };
   }
 
-  /** Protobuf: the spans' bytes, encoded now; JSON (a debugging format): the spans themselves. */
-  pack(spans: readonly ReadableSpan[]): OtlpPack {
+  /** Protobuf: the spans' bytes, encoded as each ends; JSON (a debugging format): the spans themselves. */
+  createPacker(): SpanPacker {
+    return this.json ? new SpanListPacker() : new ProtobufSpanPacker();
+  }
+
+  private pack(spans: readonly ReadableSpan[]): OtlpPack {
     return this.json ? { count: spans.length, spans } : packSpans(spans);
   }
 
@@ -93,8 +101,7 @@ export class OtlpHttpExporter implements PackingExporter {
 
   private encode(packs: readonly OtlpPack[]): Uint8Array {
     if (this.json) {
-      const spans = (packs as readonly JsonPack[]).flatMap((pack) => pack.spans);
-      return Buffer.from(encodeTraceRequestJson(spans, this.resource), 'utf8');
+      return Buffer.from(encodeTraceRequestJson(spansOf(packs), this.resource), 'utf8');
     }
     return encodeTraceRequestFromPacks(packs as readonly ProtobufPack[], this.resource);
   }

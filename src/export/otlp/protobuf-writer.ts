@@ -35,6 +35,11 @@ export class ProtobufWriter {
     if (this.buffer.length > MAX_RETAINED_CAPACITY) this.buffer = Buffer.allocUnsafe(this.initialCapacity);
   }
 
+  /** Forgets what was written after `length` (a write that failed half way). */
+  truncate(length: number): void {
+    if (length >= 0 && length < this.position) this.position = length;
+  }
+
   /** A copy of the bytes written since reset(), so the buffer can be reused at once. */
   finish(): Buffer {
     return Buffer.from(this.buffer.subarray(0, this.position));
@@ -149,6 +154,13 @@ export class ProtobufWriter {
       buffer[position++] = ((high < 128 ? HEX_VALUE[high] : 0) << 4) | (low < 128 ? HEX_VALUE[low] : 0);
     }
     this.position = position;
+  }
+
+  /** A length-delimited field whose content was encoded earlier. */
+  bytesField(field: number, bytes: Uint8Array): void {
+    this.tag(field, WireType.lengthDelimited);
+    this.varint32(bytes.length);
+    this.raw(bytes);
   }
 
   /** Bytes already in wire format (fields encoded earlier), appended as they are. */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BatchConfig } from '../../../src/config/env';
 import { diag } from '../../../src/diag/logger';
 import { BatchSpanProcessor } from '../../../src/export/batch-span-processor';
-import type { ExportResult, PackingExporter, SpanExporter, SpanPack } from '../../../src/export/types';
+import type { ExportResult, PackingExporter, SpanExporter, SpanPack, SpanPacker } from '../../../src/export/types';
 import { isTracingSuppressed } from '../../../src/trace/suppress';
 import type { ReadableSpan } from '../../../src/trace/types';
 import { installContextManager } from '../../helpers/context';
@@ -55,14 +55,33 @@ interface NamePack extends SpanPack {
   readonly names: string[];
 }
 
-/** An exporter that packs: a pack is the spans' names; exports and exit deliveries record the packs they got. */
+/**
+ * An exporter that packs: a pack is the spans' names (a span named "unserializable" fails to be
+ * added); exports and exit deliveries record the packs they got.
+ */
 class PackingFake extends ControlledExporter implements PackingExporter {
+  readonly added: string[] = [];
   readonly packed: string[][] = [];
   readonly exportedPacks: number[][] = [];
-  pack(spans: readonly ReadableSpan[]): NamePack {
-    const packNames = spans.map((span) => span.name);
-    this.packed.push(packNames);
-    return { count: spans.length, names: packNames };
+  createPacker(): SpanPacker {
+    const fake = this;
+    let open: string[] = [];
+    return {
+      get count() {
+        return open.length;
+      },
+      add(span: ReadableSpan) {
+        if (span.name === 'unserializable') throw new Error('cannot serialize');
+        fake.added.push(span.name);
+        open.push(span.name);
+      },
+      take(): NamePack {
+        const packNames = open;
+        open = [];
+        fake.packed.push(packNames);
+        return { count: packNames.length, names: packNames };
+      },
+    };
   }
   exportPacks(packs: readonly SpanPack[]): Promise<ExportResult> {
     this.exportedPacks.push(packs.map((pack) => pack.count));
@@ -179,19 +198,20 @@ describe('BatchSpanProcessor', () => {
     expect(messages.some((m) => m.includes('OTEL_BSP_EXPORT_TIMEOUT=30') && m.includes('1 spans'))).toBe(true);
   });
 
-  it('packs spans for an exporter that can, after the request that ended them, and exports whole packs', async () => {
+  it('packs each span as it ends for an exporter that can, and exports whole packs after the request', async () => {
     const exporter = new PackingFake();
     const processor = new BatchSpanProcessor(exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 128 }));
-    const ended = names('s', 200);
+    const ended = names('s', 300);
     for (const name of ended) processor.onEnd(fakeSpan(name));
-    expect(exporter.packed).toEqual([]); // not on the path of the span that completed a pack
+    expect(exporter.added).toEqual(ended); // serialized on end: no span object waits in a queue
+    expect(exporter.packed).toEqual([ended.slice(0, 128), ended.slice(128, 256)]);
+    expect(exporter.exportedPacks).toEqual([]); // not on the path of the span that completed a batch
     await tick();
     await tick();
-    expect(exporter.packed).toEqual([ended.slice(0, 64), ended.slice(64, 128), ended.slice(128, 192)]);
-    expect(exporter.exportedPacks).toEqual([[64, 64]]);
+    expect(exporter.exportedPacks).toEqual([[128], [128]]);
     await processor.forceFlush();
-    expect(exporter.packed.at(-1)).toEqual(ended.slice(192));
-    expect(exporter.exportedPacks).toEqual([[64, 64], [64, 8]]);
+    expect(exporter.packed.at(-1)).toEqual(ended.slice(256));
+    expect(exporter.exportedPacks).toEqual([[128], [128], [44]]);
     expect(exporter.batches.flat()).toEqual(ended);
   });
 
@@ -205,6 +225,18 @@ describe('BatchSpanProcessor', () => {
     processor.flushAtExit(1000);
     expect(exporter.atExit).toEqual([ended]);
     expect(processor.hasPendingSpans()).toBe(true); // the abandoned export is still running
+  });
+
+  it('loses only the span that cannot be packed, says so once, and exports the others', async () => {
+    const exporter = new PackingFake();
+    const processor = new BatchSpanProcessor(exporter, config());
+    processor.onEnd(fakeSpan('before'));
+    processor.onEnd(fakeSpan('unserializable'));
+    processor.onEnd(fakeSpan('unserializable'));
+    processor.onEnd(fakeSpan('after'));
+    await processor.forceFlush();
+    expect(exporter.batches).toEqual([['before', 'after']]);
+    expect(messages.filter((m) => m.includes('could not be serialized'))).toHaveLength(1);
   });
 
   it('flushes then shuts the exporter down once, ignoring spans that end afterwards', async () => {

@@ -6,6 +6,7 @@ import {
   encodeTraceRequest,
   encodeTraceRequestFromPacks,
   packSpans,
+  ProtobufSpanPacker,
 } from '../../../src/export/otlp/encode-protobuf';
 import type { ReadableSpan, Resource } from '../../../src/trace/types';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus } from '../../helpers/otlp-schema.mjs';
@@ -318,6 +319,58 @@ describe('encodeTraceRequest', () => {
     ]);
     expectCanonical(fromPacks);
     expect(encodeTraceRequestFromPacks([], RESOURCE).length).toBe(0);
+  });
+
+  it('packs spans one at a time as they end, per scope, into the same bytes', () => {
+    const http = { name: 'tracelet/http', version: '1.0.0' };
+    const pg = { name: 'tracelet/pg' };
+    const spans = [
+      makeSpan({ name: 'a', scope: http }),
+      makeSpan({ name: 'b', scope: pg }),
+      makeSpan({ name: 'c', scope: { ...http } }),
+    ];
+    const packer = new ProtobufSpanPacker();
+    for (const span of spans) packer.add(span);
+    expect(packer.count).toBe(3);
+    const first = packer.take();
+    expect(packer.count).toBe(0);
+    const later = makeSpan({ name: 'd', scope: pg });
+    packer.add(later);
+    // A span that cannot be serialized leaves the open pack as it was.
+    const broken = makeSpan({ name: 'broken', scope: pg });
+    Object.defineProperty(broken, 'attributes', {
+      get() {
+        throw new Error('unreadable');
+      },
+    });
+    expect(() => packer.add(broken)).toThrow('unreadable');
+    const second = packer.take();
+    expect([first.count, second.count]).toEqual([3, 1]);
+    expect(second.groups.map((group) => group.scope)).toEqual([pg]); // http had no span in it
+    const fromPacks = encodeTraceRequestFromPacks([first, second], RESOURCE);
+    expect(Buffer.from(fromPacks).equals(Buffer.from(encodeTraceRequest([...spans, later], RESOURCE)))).toBe(true);
+    expectCanonical(fromPacks);
+  });
+
+  it('encodes recurring attribute values from its cache to the same bytes, and changed values afresh', () => {
+    const attributesOf = (attributes: Record<string, unknown>) =>
+      attributeValues(decodeOne(makeSpan({ attributes: attributes as never })).attributes);
+    const rounds = [
+      { 'cache.method': 'GET', 'cache.port': 8080, 'cache.ok': true, 'cache.list': ['a'] },
+      { 'cache.method': 'GET', 'cache.port': 8080, 'cache.ok': true, 'cache.list': ['a'] },
+      { 'cache.method': 'GET', 'cache.port': 8080, 'cache.ok': true, 'cache.list': ['b'] },
+      { 'cache.method': 'POST', 'cache.port': 8081, 'cache.ok': false, 'cache.list': ['b'] },
+      { 'cache.method': 'GET', 'cache.port': 8080, 'cache.ok': true, 'cache.list': ['a'] },
+      { 'cache.method': 'x'.repeat(300), 'cache.port': 1.5, 'cache.ok': true, 'cache.list': [] },
+      { 'cache.method': 'x'.repeat(300), 'cache.port': 1.5, 'cache.ok': true, 'cache.list': [] },
+    ];
+    const number = (value: number) => (Number.isInteger(value) ? { int: String(value) } : { double: value });
+    const expected = rounds.map((attributes) => ({ ...attributes, 'cache.port': number(attributes['cache.port']) }));
+    const encoded = rounds.map((attributes) => Buffer.from(encodeTraceRequest([makeSpan({ attributes: attributes as never })], RESOURCE)));
+    expect(rounds.map(attributesOf)).toEqual(expected);
+    expect(encoded[1]!.equals(encoded[0]!)).toBe(true);
+    expect(encoded[4]!.equals(encoded[0]!)).toBe(true);
+    for (const bytes of encoded) expectCanonical(bytes);
   });
 
   it('encodes non-ASCII strings as UTF-8', () => {

@@ -162,6 +162,20 @@ describe('attributes', () => {
     expect(asReadable(span).droppedAttributesCount).toBe(2);
   });
 
+  it('keeps many attributes in the order first set, overwriting in place, past the point where it indexes names', () => {
+    const { tracer } = testProvider({ limits: { attributeCountLimit: 50 } });
+    const span = tracer.startSpan('s');
+    for (let i = 0; i < 60; i++) span.setAttribute(`k${i}`, i);
+    for (let i = 0; i < 60; i += 10) span.setAttribute(`k${i}`, `again ${i}`);
+    const expected: Record<string, unknown> = {};
+    for (let i = 0; i < 50; i++) expected[`k${i}`] = i % 10 === 0 ? `again ${i}` : i;
+    expect(asReadable(span).attributes).toEqual(expected);
+    expect(Object.keys(asReadable(span).attributes)).toEqual(Object.keys(expected));
+    expect(asReadable(span).droppedAttributesCount).toBe(11); // k50..k59, and k50 again
+    span.end();
+    expect(asReadable(span).attributes).toBe(asReadable(span).attributes); // built once the span is final
+  });
+
   it('truncates strings and strings inside arrays to the value length limit', () => {
     const { tracer } = testProvider({ limits: { attributeValueLengthLimit: 4 } });
     const span = tracer.startSpan('s');
