@@ -26,7 +26,8 @@ export function wrapHandler(handler: Handler, route: string, ctx: Instrumentatio
     const state = stateOf(request);
     if (state === undefined) return Reflect.apply(handler, this, arguments);
     const span = ctx.tracer.startSpan(spanName, { kind: SpanKind.INTERNAL }, state.serverContext);
-    if (span.isRecording()) {
+    const recording = span.isRecording();
+    if (recording) {
       span.setAttribute(ATTR_HTTP_ROUTE, route);
       if (functionName !== undefined) span.setAttribute(ATTR_CODE_FUNCTION_NAME, functionName);
     }
@@ -38,7 +39,10 @@ export function wrapHandler(handler: Handler, route: string, ctx: Instrumentatio
       state.endHandler(error);
       throw error;
     }
-    if (isThenable(result)) {
+    if (!recording) {
+      // Nothing to end: an unsampled span costs no promise reaction and no response hook.
+      state.handlerSpan = undefined;
+    } else if (isThenable(result)) {
       result.then(
         () => state.endHandler(),
         (error: unknown) => state.endHandler(error),

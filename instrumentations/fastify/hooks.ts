@@ -39,11 +39,12 @@ export function wrapHook(
     const state = stateOf(args[0]);
     if (state === undefined) return hook.apply(this, args);
     const span = ctx.tracer.startSpan(spanName, { kind: SpanKind.INTERNAL }, state.serverContext);
-    if (span.isRecording()) {
-      span.setAttribute(ATTR_FASTIFY_HOOK_NAME, hookName);
-      if (functionName !== undefined) span.setAttribute(ATTR_CODE_FUNCTION_NAME, functionName);
-      if (pluginName !== undefined) span.setAttribute(ATTR_FASTIFY_PLUGIN_NAME, pluginName);
-    }
+    const spanContext = setSpan(state.serverContext, span);
+    // An unsampled span has nothing to end: the hook only runs in its context.
+    if (!span.isRecording()) return context.with(spanContext, hook, this, ...args);
+    span.setAttribute(ATTR_FASTIFY_HOOK_NAME, hookName);
+    if (functionName !== undefined) span.setAttribute(ATTR_CODE_FUNCTION_NAME, functionName);
+    if (pluginName !== undefined) span.setAttribute(ATTR_FASTIFY_PLUGIN_NAME, pluginName);
     let ended = false;
     const end = (error: unknown): void => {
       if (ended) return;
@@ -62,7 +63,7 @@ export function wrapHook(
     }
     let result: unknown;
     try {
-      result = context.with(setSpan(state.serverContext, span), hook, this, ...args);
+      result = context.with(spanContext, hook, this, ...args);
     } catch (error) {
       end(error);
       throw error;

@@ -36,9 +36,16 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
   });
 }
 
+/** The traceparent each upstream call arrived with, by profile id. */
+const upstreamTraceparents = new Map<string, string | undefined>();
+
 /** The service the application calls from GET /api/users/:id (not traced: it is the test). */
 async function startUpstream(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => res.end(`profile-${req.url?.split('/').pop()}`));
+  const server = createServer((req, res) => {
+    const id = req.url?.split('/').pop() ?? '';
+    upstreamTraceparents.set(id, req.headers.traceparent as string | undefined);
+    res.end(`profile-${id}`);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -240,6 +247,27 @@ for (const major of [4, 5] as const) {
         const nope = await traceOf(running, '/nope', 2);
         expect(serverOf(nope).name).toBe('GET');
         expect(serverOf(nope).attributes['http.route']).toBeUndefined();
+      });
+
+      it('runs every hook and handler style of an unsampled request as usual, records nothing and propagates the trace', async () => {
+        const traceId = `${major}${script.length}`.padEnd(32, 'a');
+        const headers = { traceparent: `00-${traceId}-00f067aa0ba902b7-00` };
+        expect(await send(`${running.url}/api/users/u${major}`, { headers })).toMatchObject({
+          status: 200,
+          body: `{"id":"u${major}","profile":"profile-u${major}"}`,
+        });
+        expect(await send(`${running.url}/api/later/9`, { headers })).toMatchObject({ status: 200, body: '{"later":"9"}' });
+        expect(await send(`${running.url}/api/hijack`, { headers })).toMatchObject({ status: 200, body: 'hijacked' });
+        expect((await send(`${running.url}/api/boom`, { headers })).status).toBe(500);
+        expect((await send(`${running.url}/api/guarded?fail=yes`, { headers })).status).toBe(500);
+        expect((await send(`${running.url}/api/guarded`, { headers })).headers['x-stamped']).toBe('yes');
+        // The handler's unsampled span is the upstream call's parent: same trace, not sampled.
+        expect(upstreamTraceparents.get(`u${major}`)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+        expect(upstreamTraceparents.get(`u${major}`)).not.toContain('00f067aa0ba902b7');
+        // A sampled request after them is exported; nothing of the unsampled trace ever is.
+        await send(`${running.url}/api/users/after-u${major}`);
+        await traceOf(running, `/api/users/after-u${major}`, 7);
+        expect(running.receiver.spans.filter((s) => s.traceId === traceId)).toEqual([]);
       });
 
       it('keeps 50 concurrent requests apart', async () => {
