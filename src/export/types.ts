@@ -36,11 +36,10 @@ export interface SpanPacker {
 }
 
 /**
- * An exporter that serializes each span as it ends, so that a batch processor queues compact
- * bytes instead of span objects. A queue of span objects waiting for their batch keeps them alive
- * across many young-generation collections: the garbage collector copies and promotes them, and
- * V8 grows the young generation (tens of MB of RSS under load) to cope. Serializing at once also
- * reads the span while it is still in the CPU's cache.
+ * An exporter that serializes spans soon after they end, so that a batch processor queues
+ * compact bytes instead of span objects. A queue of span objects waiting for their batch keeps
+ * them alive across many young-generation collections: the garbage collector copies and
+ * promotes them, and V8 grows the young generation (tens of MB of RSS under load) to cope.
  */
 export interface PackingExporter extends SpanExporter {
   createPacker(): SpanPacker;

@@ -59,6 +59,7 @@ function throughputSection(throughput) {
         spread(list.map((run) => run.rps)),
         medianRatio,
         perRound,
+        cpuCell(runs, variant),
         `${fixed(median(list.map((run) => run.p50)), 1)} / ${fixed(median(list.map((run) => run.p99)), 1)}`,
         spansPerRequest,
         `${mb(median(list.map((run) => run.memory.rss)))} / ${mb(median(list.map((run) => run.memory.heapUsed)))}`,
@@ -68,11 +69,25 @@ function throughputSection(throughput) {
     out.push(
       `### ${scenario.title}`,
       '',
-      table(['variant', 'req/s median (min–max)', 'ratio', 'ratio per round', 'latency p50 / p99 ms', 'spans per request', 'RSS / heap MB after load', 'valid'], rows),
+      table(
+        ['variant', 'req/s median (min–max)', 'ratio', 'ratio per round', 'server CPU µs per request (added)', 'latency p50 / p99 ms', 'spans per request', 'RSS / heap MB after load', 'valid'],
+        rows,
+      ),
       '',
     );
   }
   return out;
+}
+
+/** CPU time per request is steadier than throughput: what the variant adds is work, not waiting. */
+export function cpuPerRequest(runs, variant) {
+  return median(runs[variant].map((run) => run.cpuPerRequest));
+}
+
+function cpuCell(runs, variant) {
+  if (runs[variant].some((run) => run.cpuPerRequest === undefined)) return '—';
+  const cpu = cpuPerRequest(runs, variant);
+  return variant === 'baseline' ? fixed(cpu, 1) : `${fixed(cpu, 1)} (+${fixed(cpu - cpuPerRequest(runs, 'baseline'), 1)})`;
 }
 
 function startupSection({ empty, firstResponse }) {
@@ -191,6 +206,8 @@ export function renderReport(results) {
       'Where the time goes: *AsyncLocalStorage only* preloads one AsyncLocalStorage that wraps each request, the price the platform charges for context propagation whoever uses it',
       '(on Node 20 an active AsyncLocalStorage turns on promise hooks process-wide);',
       '*sampler always_off* runs the agent with every instrumentation and context propagation but records nothing; the rest of the gap is recording and exporting spans.',
+      'Server CPU per request is the server process\'s user + system time during the measured load divided by the requests served: what a variant adds is work done, whatever the machine\'s noise does to throughput.',
+      `*${VARIANTS.busy?.title}* is no agent at all, only a fixed CPU cost per request: on a loopback benchmark a server that takes longer per request also pays more in the kernel to wake the idle load generator for each response, so throughput falls faster than the added CPU alone would say. Read the agent's ratio against this one.`,
       '',
     );
   }

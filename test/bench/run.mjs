@@ -71,7 +71,7 @@ const receiver = await CountingReceiver.start();
 try {
   if (sections.has('throughput')) {
     log('throughput: node:http /hello, Fastify /hello and /work');
-    const variants = quick ? ['baseline', 'agent'] : ['baseline', 'als', 'unsampled', 'agent'];
+    const variants = quick ? ['baseline', 'agent'] : ['baseline', 'busy', 'als', 'unsampled', 'agent'];
     results.throughput = await measureThroughput({ receiver, node, rounds, warmupSeconds, seconds, variants, log });
   }
   if (sections.has('newer-node') && CAN_FETCH_NODE) {

@@ -10,21 +10,30 @@ export const SCENARIOS = [
   { id: 'fastify-work', title: 'Fastify `/work` (pg + redis SET/GET + fetch)', script: 'fastify-app.mjs', path: '/work', budget: 0.95, upstream: true },
 ];
 
+export const BUSY_MICROS = 5;
+
 /**
  * What each variant preloads. Between the baseline and the full agent, two steps tell where the
  * time goes: the platform's price of one active AsyncLocalStorage, and the agent with sampling
- * off (instrumentation and context propagation, no span recorded or exported).
+ * off (instrumentation and context propagation, no span recorded or exported). A calibration
+ * variant, no agent but a fixed CPU cost per request, shows what such a cost does to throughput.
  */
 export const VARIANTS = {
   baseline: { title: 'no agent', preload: () => [] },
+  busy: {
+    title: `no agent, ${BUSY_MICROS} µs busy loop per request`,
+    preload: () => ['--import', join(APPS_DIR, 'busy-request.mjs')],
+    env: { BENCH_BUSY_MICROS: String(BUSY_MICROS) },
+  },
   als: { title: 'AsyncLocalStorage only', preload: () => ['--import', join(APPS_DIR, 'als-only.mjs')] },
-  unsampled: { title: 'agent, sampler always_off', preload: () => ['--import', REGISTER_MJS], env: { OTEL_TRACES_SAMPLER: 'always_off' } },
-  agent: { title: 'agent, 100% sampled, OTLP export', preload: () => ['--import', REGISTER_MJS], exports: true },
+  unsampled: { title: 'agent, sampler always_off', preload: () => ['--import', REGISTER_MJS], env: { OTEL_TRACES_SAMPLER: 'always_off' }, agent: true },
+  agent: { title: 'agent, 100% sampled, OTLP export', preload: () => ['--import', REGISTER_MJS], agent: true, exports: true },
 };
 
 /**
  * Runs every scenario `rounds` times through `variants` and returns, per scenario, the runs of
- * each variant: { rps, p50, p99, requests, errors, memory, spans, serverSpans, valid }.
+ * each variant: { rps, p50, p99, requests, cpuPerRequest (µs the server spent per request),
+ * memory, spans, serverSpans, valid }.
  */
 export async function measureThroughput({ receiver, node, rounds, warmupSeconds, seconds, variants, scenarios = SCENARIOS, log }) {
   const results = [];
@@ -56,17 +65,20 @@ async function measureRun({ scenario, variant, round, receiver, node, upstream, 
   // Unique per run (the newer-node section repeats the same scenarios): its spans are its own.
   const serviceName = `bench-${scenario.id}-${variant}-${round}-${++runCount}-${process.pid}`;
   const env = {
-    ...(variant === 'baseline' || variant === 'als' ? {} : agentEnv(serviceName, receiver.endpoint, spec.env)),
+    ...(spec.agent ? agentEnv(serviceName, receiver.endpoint, spec.env) : spec.env),
     ...(upstream ? { UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/quote` } : {}),
   };
   const app = await startApp({ script: scenario.script, node, preload: spec.preload(), env });
   let warmup;
   let load;
   let memory;
+  let cpuPerRequest;
   try {
     const url = `http://127.0.0.1:${app.port}${scenario.path}`;
     warmup = await runLoad({ url, seconds: warmupSeconds });
+    const cpuBefore = await app.cpuMicros();
     load = await runLoad({ url, seconds });
+    cpuPerRequest = ((await app.cpuMicros()) - cpuBefore) / load.requests;
     memory = await app.memory();
   } finally {
     await app.stop();
@@ -83,6 +95,7 @@ async function measureRun({ scenario, variant, round, receiver, node, upstream, 
     p50: load.p50,
     p99: load.p99,
     requests: served,
+    cpuPerRequest,
     memory,
     spans,
     serverSpans,

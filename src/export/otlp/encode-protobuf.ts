@@ -332,10 +332,14 @@ function writeAttribute(w: ProtobufWriter, field: number, key: string, value: At
   const length = w.length - keyValue;
   w.endMessage(keyValue);
   if (known === undefined) return;
-  if (known.lastValue !== value) {
+  if (length > MAX_CACHED_KEY_VALUE || typeof value === 'object') {
+    // Long values and arrays are not remembered (nor kept alive by the cache).
+    known.lastValue = undefined;
+    known.keyValue = undefined;
+  } else if (known.lastValue !== value) {
     known.lastValue = value;
     known.keyValue = undefined;
-  } else if (length <= MAX_CACHED_KEY_VALUE && typeof value !== 'object') {
+  } else {
     known.keyValue = w.copyFrom(keyValue);
   }
 }

@@ -76,6 +76,8 @@ export async function startApp({ script, node = process.execPath, preload = [], 
     child,
     stderr: () => stderr,
     memory: () => ask(child, 'memory'),
+    /** CPU time the application has used so far, user + system, in µs. */
+    cpuMicros: () => ask(child, 'cpu').then(({ user, system }) => user + system),
     /** SIGTERM, as an orchestrator stops a service; the agent flushes its spans on the way out. */
     stop: () =>
       new Promise((resolveExit) => {
