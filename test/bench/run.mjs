@@ -1,7 +1,7 @@
 // `npm run bench`: what the agent costs a real service, measured against the same service
 // without it in the same run, written to test/bench/RESULTS.md.
 //
-//   npm run bench                     full run (about 10 minutes), writes test/bench/RESULTS.md
+//   npm run bench                     full run (about 17 minutes), writes test/bench/RESULTS.md
 //   npm run bench -- --quick          smoke run (seconds): every section, short, prints the report
 //   npm run bench -- --only startup,micro   some sections: throughput, newer-node, startup, outage, micro, footprint
 //   npm run bench -- --rounds 5 --seconds 10 --out other.md
