@@ -140,11 +140,16 @@ export class BatchSpanProcessor implements SpanProcessor {
     await this.exporter.shutdown();
   }
 
+  /** Runs from setImmediate: nothing may escape into the application's process. */
   private readonly packScheduled = (): void => {
     this.packingScheduled = false;
-    this.packEnded();
-    if (this.packedCount >= this.config.maxExportBatchSize) this.drain();
-    else if (this.timer === undefined && this.draining === undefined && this.hasPendingSpans()) this.schedule();
+    try {
+      this.packEnded();
+      if (this.packedCount >= this.config.maxExportBatchSize) this.drain();
+      else if (this.timer === undefined && this.draining === undefined && this.hasPendingSpans()) this.schedule();
+    } catch (error) {
+      diag.once('error', 'span-pack-turn', `spans could not be packed for export: ${String(error)}`);
+    }
   };
 
   /**

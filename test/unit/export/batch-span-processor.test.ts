@@ -239,6 +239,37 @@ describe('BatchSpanProcessor', () => {
     expect(messages.filter((m) => m.includes('could not be serialized'))).toHaveLength(1);
   });
 
+  it('never lets a failure of its own packing turn escape into the application', async () => {
+    const exporter = new PackingFake();
+    const original = exporter.createPacker.bind(exporter);
+    exporter.createPacker = () => {
+      const packer = original();
+      return {
+        get count() {
+          return packer.count;
+        },
+        add: (span: ReadableSpan) => packer.add(span),
+        take: () => {
+          throw new Error('pack storage failed');
+        },
+      };
+    };
+    const processor = new BatchSpanProcessor(exporter, config({ maxExportBatchSize: 2 }));
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      processor.onEnd(fakeSpan('a'));
+      processor.onEnd(fakeSpan('b'));
+      await tick();
+      await tick();
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(messages.some((m) => m.includes('could not be packed for export') && m.includes('pack storage failed'))).toBe(true);
+  });
+
   it('flushes then shuts the exporter down once, ignoring spans that end afterwards', async () => {
     const exporter = new ControlledExporter();
     const processor = new BatchSpanProcessor(exporter, config());
