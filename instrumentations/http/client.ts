@@ -15,6 +15,7 @@ import {
   fullUrl,
   httpSpanName,
   normaliseMethod,
+  outgoingHeader,
 } from '../../src/instrumentation/http-semantics';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
@@ -213,10 +214,6 @@ class ClientRequestState implements EmitHook {
     this.ended = true;
     this.span.end();
   }
-}
-
-function outgoingHeader(request: ClientRequest, name: string): string | string[] | number | undefined {
-  return request.getHeader(name);
 }
 
 interface Target {

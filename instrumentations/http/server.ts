@@ -21,6 +21,7 @@ import {
   captureHeaders,
   incomingHeader,
   httpSpanName,
+  outgoingHeader,
   normaliseMethod,
   parseHostHeader,
   pathMatcher,
@@ -133,7 +134,7 @@ class ServerRequestState implements ServerRequest, EmitHook {
         span.setAttribute(ATTR_ERROR_TYPE, ABORTED);
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
       }
-      captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.config.http.serverResponseHeaders, response, responseHeader);
+      captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.config.http.serverResponseHeaders, response, outgoingHeader);
     }
     if (this.onEnd !== undefined) {
       try {
@@ -237,10 +238,6 @@ function recordRequest(
   const userAgent = headers['user-agent'];
   if (userAgent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, userAgent);
   captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.config.http.serverRequestHeaders, request, incomingHeader);
-}
-
-function responseHeader(response: ServerResponse, name: string): string | string[] | number | undefined {
-  return response.getHeader(name);
 }
 
 interface Peer {

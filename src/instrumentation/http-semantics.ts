@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingMessage } from 'node:http';
 import { HTTP_REQUEST_METHOD_VALUE_OTHER } from '../semconv';
 
 /**
@@ -168,6 +168,11 @@ export function captureHeaders<S>(
     if (value === undefined) continue;
     span.setAttribute(attributeName(header), Array.isArray(value) ? value.map(String) : [String(value)]);
   }
+}
+
+/** A header of a message being sent (a server's response, a client's request). */
+export function outgoingHeader(message: OutgoingMessage, name: string): string | string[] | number | undefined {
+  return message.getHeader(name);
 }
 
 /** Every value of a header of a received message (request or response). */

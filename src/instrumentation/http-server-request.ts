@@ -37,6 +37,8 @@ export function setHttpRoute(context: Context, route: string): boolean {
   const request = getServerRequest(context);
   if (request === undefined || route === '') return false;
   request.route = route;
+  // An unsampled span keeps neither attribute nor name: skip building them.
+  if (!request.span.isRecording()) return true;
   request.span.setAttribute(ATTR_HTTP_ROUTE, route);
   request.span.updateName(httpSpanName(request.method, route));
   return true;

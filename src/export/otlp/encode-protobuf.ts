@@ -66,6 +66,9 @@ export function packSpans(spans: readonly ReadableSpan[]): ProtobufPack {
   return { count: spans.length, groups };
 }
 
+/** Room for a pack of spans of one scope before the writer grows (a server span takes ~300 bytes). */
+const PACK_WRITER_CAPACITY = 16 * 1024;
+
 /** The spans of one scope in the open pack. */
 interface OpenGroup {
   readonly scope: InstrumentationScope;
@@ -120,9 +123,6 @@ export class ProtobufSpanPacker implements SpanPacker {
     return group;
   }
 }
-
-/** Room for a pack of spans of one scope before the writer grows (a server span takes ~300 bytes). */
-const PACK_WRITER_CAPACITY = 16 * 1024;
 
 /**
  * Encodes spans as an OTLP `ExportTraceServiceRequest` (protobuf): one ResourceSpans, one

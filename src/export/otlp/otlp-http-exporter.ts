@@ -51,7 +51,7 @@ export class OtlpHttpExporter implements PackingExporter {
     };
   }
 
-  /** Protobuf: the spans' bytes, encoded as each ends; JSON (a debugging format): the spans themselves. */
+  /** Protobuf: the spans' bytes, encoded soon after they end; JSON (a debugging format): the spans themselves. */
   createPacker(): SpanPacker {
     return this.json ? new SpanListPacker() : new ProtobufSpanPacker();
   }
