@@ -1,4 +1,4 @@
-import { context, setSpan, SpanKind } from '../../src/instrumentation/api';
+import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
 import { getServerRequest } from '../../src/instrumentation/http-server-request';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_HTTP_ROUTE } from '../../src/semconv';
@@ -34,7 +34,7 @@ export function wrapHandler(handler: Handler, route: string, ctx: Instrumentatio
     state.handlerSpan = span;
     let result: unknown;
     try {
-      result = context.apply(setSpan(state.serverContext, span), handler, this, arguments);
+      result = agentContext.apply(setSpan(state.serverContext, span), handler, this, arguments);
     } catch (error) {
       state.endHandler(error);
       throw error;

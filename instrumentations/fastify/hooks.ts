@@ -1,4 +1,4 @@
-import { context, setSpan, SpanKind } from '../../src/instrumentation/api';
+import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_FASTIFY_HOOK_NAME, ATTR_FASTIFY_PLUGIN_NAME } from '../../src/semconv';
 import { isThenable, recordError, stateOf } from './request-state';
@@ -41,7 +41,7 @@ export function wrapHook(
     const span = ctx.tracer.startSpan(spanName, { kind: SpanKind.INTERNAL }, state.serverContext);
     const spanContext = setSpan(state.serverContext, span);
     // An unsampled span has nothing to end: the hook only runs in its context.
-    if (!span.isRecording()) return context.with(spanContext, hook, this, ...args);
+    if (!span.isRecording()) return agentContext.with(spanContext, hook, this, ...args);
     span.setAttribute(ATTR_FASTIFY_HOOK_NAME, hookName);
     if (functionName !== undefined) span.setAttribute(ATTR_CODE_FUNCTION_NAME, functionName);
     if (pluginName !== undefined) span.setAttribute(ATTR_FASTIFY_PLUGIN_NAME, pluginName);
@@ -63,7 +63,7 @@ export function wrapHook(
     }
     let result: unknown;
     try {
-      result = context.with(spanContext, hook, this, ...args);
+      result = agentContext.with(spanContext, hook, this, ...args);
     } catch (error) {
       end(error);
       throw error;

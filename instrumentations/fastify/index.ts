@@ -24,7 +24,7 @@
  * onTimeout and onRequestAbort hooks get no span (they run after the response).
  */
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
-import { context } from '../../src/instrumentation/api';
+import { agentContext } from '../../src/instrumentation/api';
 import { setHttpRoute, setHttpServerError } from '../../src/instrumentation/http-server-request';
 import { satisfies } from '../../src/instrumentation/version-range';
 import { wrap } from '../../src/instrumentation/wrap';
@@ -70,7 +70,7 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
 
   addHook.call(fastify, 'onRequest', function tracingOnRequest(request: FastifyRequest, _reply: unknown, done: Done) {
     try {
-      const serverContext = context.active();
+      const serverContext = agentContext.active();
       startRequest(request, serverContext);
       const route = routeOf(request);
       if (route !== undefined) setHttpRoute(serverContext, route);

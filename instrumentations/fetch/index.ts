@@ -38,9 +38,9 @@
  */
 import type { Exception, Span, TextMapSetter } from '@opentelemetry/api';
 import {
-  context,
+  agentContext,
   isTracingSuppressed,
-  propagation,
+  agentPropagation,
   setSpan,
   SpanKind,
   SpanStatusCode,
@@ -109,13 +109,13 @@ const requestHeaderSetter: TextMapSetter<UndiciRequest> = {
 function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext): void {
   // Two undici copies, or a message published twice, must not give a request two spans.
   if (spans.has(request)) return;
-  const parent = callerContextOf(request) ?? context.active();
+  const parent = callerContextOf(request) ?? agentContext.active();
   if (isTracingSuppressed(parent)) return;
   const http = ctx.config.http;
   const { method, original } = normaliseMethod(request.method, http.knownMethods);
   const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.CLIENT }, parent);
   spans.set(request, span);
-  propagation.inject(setSpan(parent, span), request, requestHeaderSetter);
+  agentPropagation.inject(setSpan(parent, span), request, requestHeaderSetter);
   if (!span.isRecording()) return;
 
   span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);

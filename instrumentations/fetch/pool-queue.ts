@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import { context } from '../../src/instrumentation/api';
+import { agentContext } from '../../src/instrumentation/api';
 import type { ModulePatch } from '../../src/instrumentation/types';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { wrap } from '../../src/instrumentation/wrap';
@@ -33,7 +33,7 @@ function wrapPoolDispatch(poolBase: { prototype: Record<symbol, unknown> } | und
     function dispatch(this: unknown, _opts: unknown, handler: unknown) {
       if (handler !== null && typeof handler === 'object') {
         poolsInUse = true;
-        callerContexts.set(handler, context.active());
+        callerContexts.set(handler, agentContext.active());
       }
       return original.apply(this, arguments as unknown as [unknown, unknown]);
     },

@@ -1,9 +1,9 @@
 import type { Context, Span, TextMapSetter } from '@opentelemetry/api';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import {
-  context,
+  agentContext,
   isTracingSuppressed,
-  propagation,
+  agentPropagation,
   setSpan,
   SpanKind,
   SpanStatusCode,
@@ -84,7 +84,7 @@ function tracedRequest(
   scheme: 'http' | 'https',
   ctx: InstrumentationContext,
 ): ClientRequest {
-  const parent = context.active();
+  const parent = agentContext.active();
   if (isTracingSuppressed(parent)) return original.apply(self, args as unknown as unknown[]);
 
   let state: ClientRequestState | undefined;
@@ -105,7 +105,7 @@ function tracedRequest(
       if (target.rawHeaders !== undefined) {
         // Raw header arrays are written out in the constructor: inject into a copy beforehand.
         const headers = target.rawHeaders.slice();
-        propagation.inject(setSpan(parent, span), headers, arraySetter);
+        agentPropagation.inject(setSpan(parent, span), headers, arraySetter);
         callArgs = withOptions(args, target.optionsIndex, { ...target.options, headers });
         state.injected = true;
       }
@@ -126,7 +126,7 @@ function tracedRequest(
   if (state !== undefined) {
     try {
       request[kEmitHook] = state;
-      if (!state.injected) propagation.inject(setSpan(parent, state.span), request, requestSetter);
+      if (!state.injected) agentPropagation.inject(setSpan(parent, state.span), request, requestSetter);
       if (state.span.isRecording()) {
         captureHeaders(state.span, httpRequestHeaderAttribute, ctx.config.http.clientRequestHeaders, request, outgoingHeader);
       }

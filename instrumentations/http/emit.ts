@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Context } from '@opentelemetry/api';
-import { context } from '../../src/instrumentation/api';
+import { agentContext } from '../../src/instrumentation/api';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 
@@ -48,7 +48,7 @@ export function patchEmit(prototype: object, ctx: InstrumentationContext): void 
       }
       // Only listeners need the context, and most events of a request have none.
       if ((this as unknown as EventEmitter).listenerCount(event) === 0) return original.apply(this, arguments);
-      return context.apply(hook.emitContext, original, this, arguments);
+      return agentContext.apply(hook.emitContext, original, this, arguments);
     },
   );
 }

@@ -2,14 +2,14 @@ import type { Context, Link, Span } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
-  context,
+  agentContext,
   getBaggage,
   getSpanContext,
   isSpanContextValid,
   newSpanId,
   newTraceId,
   NonRecordingSpan,
-  propagation,
+  agentPropagation,
   ROOT_CONTEXT,
   setBaggage,
   setSpan,
@@ -77,7 +77,7 @@ export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: In
         ctx.reportError(error);
       }
       if (requestContext === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
-      return context.apply(requestContext, original, this, arguments);
+      return agentContext.apply(requestContext, original, this, arguments);
     },
   );
 }
@@ -184,7 +184,7 @@ function startRequest(request: IncomingMessage & Hooked, response: ServerRespons
 function incomingContext(headers: IncomingHttpHeaders, ctx: InstrumentationContext): { parent: Context; link?: Link } {
   const policy = ctx.config.http.incomingContext;
   if (policy === 'ignore') return { parent: ROOT_CONTEXT };
-  const extracted = propagation.extract(ROOT_CONTEXT, headers);
+  const extracted = agentPropagation.extract(ROOT_CONTEXT, headers);
   if (policy === 'continue') return { parent: extracted };
   // restart: a new trace, linked to the caller's span; baggage is kept.
   const remote = getSpanContext(extracted);

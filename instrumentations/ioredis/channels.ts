@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
-import { context } from '../../src/instrumentation/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
+import { agentContext } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../shared/database';
 import {
   recordRedisError,
   redisOperationName,
@@ -8,7 +8,7 @@ import {
   startConnectSpan,
   startTransactionSpan,
   type RedisTarget,
-} from '../../src/instrumentation/redis-command';
+} from '../shared/redis-command';
 import type { InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
@@ -51,7 +51,7 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext): v
     if (isInTransaction(command) || isConnectionSetup(client, command)) return;
   }
   const origin = command === undefined ? undefined : takeOrigin(command);
-  const parent = databaseSpanParent(ctx, origin?.context ?? context.active());
+  const parent = databaseSpanParent(ctx, origin?.context ?? agentContext.active());
   if (parent === undefined) return;
   const operation = redisOperationName(message.command);
   const span =

@@ -1,4 +1,4 @@
-import type { RedisTarget } from '../../src/instrumentation/redis-command';
+import type { RedisTarget } from '../shared/redis-command';
 
 /** The parts of an ioredis Command this instrumentation reads (and, before 5.11, wraps). */
 export interface IoredisCommand {

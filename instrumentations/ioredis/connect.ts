@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
-import { recordRedisError, startConnectSpan } from '../../src/instrumentation/redis-command';
+import { databaseSpanParent } from '../shared/database';
+import { recordRedisError, startConnectSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient } from './client';

@@ -1,7 +1,7 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { context } from '../../src/instrumentation/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
-import { recordRedisError, redisOperationName, startCommandSpan } from '../../src/instrumentation/redis-command';
+import { agentContext } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../shared/database';
+import { recordRedisError, redisOperationName, startCommandSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, isCommand, isConnectionSetup, type IoredisClient, type IoredisCommand } from './client';
@@ -79,7 +79,7 @@ export const sendCommandOriginPatch: ModulePatch = {
         if (command.isTraced === false) {
           try {
             if (!joinOpenTransaction(command) && this.status !== 'ready' && !origins.has(command)) {
-              origins.set(command, { context: context.active(), startTime: performance.now() });
+              origins.set(command, { context: agentContext.active(), startTime: performance.now() });
             }
           } catch (error) {
             ctx.reportError(error);

@@ -1,12 +1,12 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
+import { databaseSpanParent } from '../shared/database';
 import {
   describeCommand,
   recordRedisError,
   recordWatchConflict,
   setBatchCommands,
   startTransactionSpan,
-} from '../../src/instrumentation/redis-command';
+} from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient, type IoredisCommand } from './client';

@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
-import { context, SpanKind } from '../../src/instrumentation/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
+import { agentContext, SpanKind } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { connectionAttributes, type PgConnectionTarget } from './connection';
@@ -20,7 +20,7 @@ export const CONNECT_SPAN_NAME = 'pg.connect';
 export function patchConnect(prototype: { connect: Connect }, ctx: InstrumentationContext): void {
   wrap(prototype, 'connect', (original: Connect) =>
     function connect(this: PgConnectionTarget, callback?: unknown) {
-      const caller = context.active();
+      const caller = agentContext.active();
       const parent = databaseSpanParent(ctx, caller);
       // Untraced, nothing to do: pg calls back from the socket it opens here, in this context.
       if (parent === undefined) return original.apply(this, arguments as unknown as [unknown]);

@@ -1,13 +1,13 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { context, SpanKind } from '../../src/instrumentation/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
+import { agentContext, SpanKind } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
 import { connectionAttributes, type PgConnectionTarget } from './connection';
 import { callTraced, endingCallback } from './outcome';
 import { withTraceparent } from './sqlcommenter';
-import { describeStatement } from './statement';
+import { describeStatement } from '../shared/sql-statement';
 import { isObserved, isSubmittable, observeSubmittable } from './submittable';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -21,7 +21,7 @@ type Query = (this: PgConnectionTarget, config?: unknown, values?: unknown, call
 export function patchQuery(prototype: { query: Query }, ctx: InstrumentationContext): void {
   wrap(prototype, 'query', (original: Query) =>
     function query(this: PgConnectionTarget) {
-      const caller = context.active();
+      const caller = agentContext.active();
       const parent = databaseSpanParent(ctx, caller);
       if (parent === undefined) return untracedQuery(original as AnyFunction, this, arguments, caller, ctx);
       return tracedQuery(original as AnyFunction, this, arguments, parent, caller, ctx);
@@ -41,7 +41,7 @@ function untracedQuery(original: AnyFunction, client: unknown, args: IArguments,
       if (!isObserved(config)) observeSubmittable(config, caller, undefined);
     } else if (config !== null && config !== undefined) {
       const slot = callbackSlot(args);
-      if (slot !== -1) callArgs = withArgument(args, slot, context.bind(caller, callbackAt(args, slot)));
+      if (slot !== -1) callArgs = withArgument(args, slot, agentContext.bind(caller, callbackAt(args, slot)));
     }
   } catch (error) {
     ctx.reportError(error);

@@ -1,5 +1,5 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { context, SpanStatusCode } from '../../src/instrumentation/api';
+import { agentContext, SpanStatusCode } from '../../src/instrumentation/api';
 import { ATTR_DB_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE, ERROR_TYPE_VALUE_OTHER } from '../../src/semconv';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -81,7 +81,7 @@ export function settle(span: Span, error: unknown, result?: unknown, onSuccess?:
 export function endingCallback(span: Span, caller: Context, callback: AnyFunction, onSuccess?: OnSuccess): AnyFunction {
   return function (this: unknown, ...args: unknown[]) {
     settle(span, args[0], args[1], onSuccess);
-    return context.with(caller, callback, this, ...args);
+    return agentContext.with(caller, callback, this, ...args);
   };
 }
 
@@ -119,7 +119,7 @@ export function callTraced(
 ): unknown {
   let result: unknown;
   try {
-    result = within === undefined ? original.apply(self, args as unknown[]) : context.with(within, original, self, ...(args as unknown[]));
+    result = within === undefined ? original.apply(self, args as unknown[]) : agentContext.with(within, original, self, ...(args as unknown[]));
   } catch (error) {
     fail(span, error);
     throw error;

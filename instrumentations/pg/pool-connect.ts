@@ -1,6 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { context, setSpan, SpanKind } from '../../src/instrumentation/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
+import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
+import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
@@ -46,14 +46,14 @@ export function patchPool(prototype: { connect: Connect; newClient?: NewClient }
       function newClient(this: PgPool, pendingItem: unknown) {
         const acquisition = typeof pendingItem === 'object' && pendingItem !== null ? queuedAcquisitions.get(pendingItem) : undefined;
         if (acquisition === undefined) return original.apply(this, arguments as unknown as [unknown]);
-        return context.with(acquisition, original, this, pendingItem);
+        return agentContext.with(acquisition, original, this, pendingItem);
       },
     );
   }
 }
 
 function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: InstrumentationContext): unknown {
-  const caller = context.active();
+  const caller = agentContext.active();
   const callback = args[0];
   const callbackGiven = typeof callback === 'function';
   let span: Span | undefined;
@@ -67,7 +67,7 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
       acquisition = setSpan(parent, span);
     }
     if (callbackGiven) {
-      const bound = span === undefined ? context.bind(caller, callback as AnyFunction) : endingCallback(span, caller, callback as AnyFunction, describeClient);
+      const bound = span === undefined ? agentContext.bind(caller, callback as AnyFunction) : endingCallback(span, caller, callback as AnyFunction, describeClient);
       callArgs = [bound];
     }
   } catch (error) {

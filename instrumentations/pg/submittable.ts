@@ -1,5 +1,5 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { context } from '../../src/instrumentation/api';
+import { agentContext } from '../../src/instrumentation/api';
 import { fail } from './outcome';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -47,7 +47,7 @@ export function observeSubmittable(submittable: Submittable, caller: Context, sp
         ended = true;
         fail(span!, args[0]);
       }
-      return context.with(caller, original, this, ...args);
+      return agentContext.with(caller, original, this, ...args);
     },
   );
   replace(submittable, 'handleReadyForQuery', (original) =>
@@ -55,7 +55,7 @@ export function observeSubmittable(submittable: Submittable, caller: Context, sp
       try {
         // pg.Query reports an error it held back (a failed row parser) from here, through
         // handleError: that one ends the span first.
-        return context.with(caller, original, this, ...args);
+        return agentContext.with(caller, original, this, ...args);
       } finally {
         if (!ended) {
           ended = true;
@@ -68,7 +68,7 @@ export function observeSubmittable(submittable: Submittable, caller: Context, sp
 
 function inContext(caller: Context, original: AnyFunction): AnyFunction {
   return function (this: unknown, ...args: unknown[]) {
-    return context.with(caller, original, this, ...args);
+    return agentContext.with(caller, original, this, ...args);
   };
 }
 

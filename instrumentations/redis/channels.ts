@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
+import { databaseSpanParent } from '../shared/database';
 import {
   recordRedisError,
   redisOperationName,
@@ -9,7 +9,7 @@ import {
   startConnectSpan,
   startTransactionSpan,
   type RedisTarget,
-} from '../../src/instrumentation/redis-command';
+} from '../shared/redis-command';
 import type { ChannelSubscription, InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../../src/semconv';

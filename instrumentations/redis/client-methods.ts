@@ -1,12 +1,12 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../../src/instrumentation/db';
+import { databaseSpanParent } from '../shared/database';
 import {
   describeCommand,
   recordWatchConflict,
   setBatchCommands,
   startConnectSpan,
   startTransactionSpan,
-} from '../../src/instrumentation/redis-command';
+} from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';

@@ -1,4 +1,4 @@
-import type { RedisTarget } from '../../src/instrumentation/redis-command';
+import type { RedisTarget } from '../shared/redis-command';
 
 /** What @redis/client before 5.12 tells of a client: its options (the `options` getter). */
 export interface NodeRedisClient {

@@ -1,4 +1,4 @@
-import { context } from '../../src/instrumentation/api';
+import { agentContext } from '../../src/instrumentation/api';
 import type { ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 
@@ -20,9 +20,9 @@ interface PoolLike {
 
 /** `fn`, run in the context active now, whenever the pool runs it. */
 function inCallerContext(fn: Task): Task {
-  const caller = context.active();
+  const caller = agentContext.active();
   return function (this: unknown, ...args: unknown[]) {
-    return context.with(caller, fn, this, ...args);
+    return agentContext.with(caller, fn, this, ...args);
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { describeCommand, redisOperationName, setCommandArgs } from '../../src/instrumentation/redis-command';
+import { describeCommand, redisOperationName, setCommandArgs } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import type { RedisArgs } from './client';

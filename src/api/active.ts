@@ -23,7 +23,7 @@ export function setPropagator(next: TextMapPropagator | undefined): void {
   propagator = next;
 }
 
-export const context = {
+export const agentContext = {
   active(): Context {
     return manager === undefined ? ROOT_CONTEXT : manager.active();
   },
@@ -67,7 +67,7 @@ const defaultSetter: TextMapSetter = {
   },
 };
 
-export const propagation = {
+export const agentPropagation = {
   inject<Carrier>(ctx: Context, carrier: Carrier, setter: TextMapSetter<Carrier> = defaultSetter): void {
     propagator?.inject(ctx, carrier, setter);
   },

@@ -1,4 +1,4 @@
-import { context } from '../api/active';
+import { agentContext } from '../api/active';
 import { ROOT_CONTEXT } from '../api/context';
 import { TRACE_FLAG_SAMPLED } from '../api/trace';
 import type { BatchConfig } from '../config/env';
@@ -97,7 +97,7 @@ export class BatchSpanProcessor implements SpanProcessor {
     if (!this.packingScheduled) {
       this.packingScheduled = true;
       // In the root context: the callback must not keep the request that ended the span alive.
-      context.with(ROOT_CONTEXT, setImmediate, undefined, this.packScheduled);
+      agentContext.with(ROOT_CONTEXT, setImmediate, undefined, this.packScheduled);
     }
   }
 
@@ -183,7 +183,7 @@ export class BatchSpanProcessor implements SpanProcessor {
 
   private schedule(): void {
     // Created in the root context so the timer does not hold on to the request that ended a span.
-    this.timer = context.with(ROOT_CONTEXT, () =>
+    this.timer = agentContext.with(ROOT_CONTEXT, () =>
       setTimeout(() => {
         this.timer = undefined;
         this.exportAll = true;
@@ -201,7 +201,7 @@ export class BatchSpanProcessor implements SpanProcessor {
   private drain(): void {
     if (this.draining !== undefined) return; // the running loop picks the new spans up
     this.clearTimer();
-    this.draining = context.with(EXPORT_CONTEXT, () => this.exportLoop());
+    this.draining = agentContext.with(EXPORT_CONTEXT, () => this.exportLoop());
   }
 
   private async exportLoop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { context } from '../api/active';
+import { agentContext } from '../api/active';
 import { ROOT_CONTEXT } from '../api/context';
 import { TRACE_FLAG_SAMPLED } from '../api/trace';
 import { suppressTracing } from '../trace/suppress';
@@ -19,7 +19,7 @@ export class SimpleSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.closed || (span.spanContext().traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
-    const done = context.with(EXPORT_CONTEXT, () => this.exporter.export([span]));
+    const done = agentContext.with(EXPORT_CONTEXT, () => this.exporter.export([span]));
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
   }

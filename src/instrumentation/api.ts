@@ -4,7 +4,7 @@
  * directly (no lookup through the API's global on every request) and keeps instrumentations off
  * the tracer's and exporters' internals.
  */
-export { context, propagation } from '../api/active';
+export { agentContext, agentPropagation } from '../api/active';
 export { createBaggage, getBaggage, setBaggage } from '../api/baggage';
 export { createContextKey, ROOT_CONTEXT } from '../api/context';
 export {

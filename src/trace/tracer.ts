@@ -1,5 +1,5 @@
 import type { Context, Span, SpanContext, SpanKind as ApiSpanKind, SpanOptions, Tracer } from '@opentelemetry/api';
-import { context as contextApi } from '../api/active';
+import { agentContext } from '../api/active';
 import { getSpanContext, isSpanContextValid, NonRecordingSpan, setSpan, SpanKind, VerifiedSpanContext } from '../api/trace';
 import { newSpanId, newTraceId } from './id-generator';
 import { SamplingDecision, type Sampler } from './sampler';
@@ -23,7 +23,7 @@ export class AgentTracer implements Tracer {
   ) {}
 
   startSpan(name: string, options?: SpanOptions, context?: Context): Span {
-    const parentContext = context ?? contextApi.active();
+    const parentContext = context ?? agentContext.active();
     if (!this.host.active || isTracingSuppressed(parentContext)) return new NonRecordingSpan();
 
     const candidate = options?.root ? undefined : getSpanContext(parentContext);
@@ -81,9 +81,9 @@ export class AgentTracer implements Tracer {
       parentContext = contextOrFn;
       fn = maybeFn as F;
     }
-    const activeContext = parentContext ?? contextApi.active();
+    const activeContext = parentContext ?? agentContext.active();
     const span = this.startSpan(name, options, activeContext);
-    return contextApi.with(setSpan(activeContext, span), fn as (span: Span) => ReturnType<F>, undefined, span);
+    return agentContext.with(setSpan(activeContext, span), fn as (span: Span) => ReturnType<F>, undefined, span);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Context, ContextManager } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { context, setContextManager } from '../../../src/api/active';
+import { agentContext, setContextManager } from '../../../src/api/active';
 import { createContextKey, ROOT_CONTEXT } from '../../../src/api/context';
 import { AsyncLocalStorageContextManager } from '../../../src/context/async-local-storage-context-manager';
 
@@ -8,7 +8,7 @@ const KEY = createContextKey('active-context test');
 const marked = ROOT_CONTEXT.setValue(KEY, 'marked');
 
 function reportingCall(this: { base: number }, a: number, b: number) {
-  return { sum: this.base + a + b, value: context.active().getValue(KEY) };
+  return { sum: this.base + a + b, value: agentContext.active().getValue(KEY) };
 }
 
 afterEach(() => setContextManager(undefined));
@@ -17,19 +17,19 @@ describe("the agent's own context handle", () => {
   it('apply() runs fn with the context active, its this and its arguments object as given', async () => {
     setContextManager(new AsyncLocalStorageContextManager());
     const result = (function (this: unknown, _a: number, _b: number) {
-      return context.apply(marked, reportingCall, { base: 1 }, arguments);
+      return agentContext.apply(marked, reportingCall, { base: 1 }, arguments);
     })(2, 3);
     expect(result).toEqual({ sum: 6, value: 'marked' });
-    expect(context.active()).toBe(ROOT_CONTEXT);
+    expect(agentContext.active()).toBe(ROOT_CONTEXT);
     // The context follows what fn started.
-    const later = await context.apply(marked, () => Promise.resolve().then(() => context.active().getValue(KEY)), undefined, []);
+    const later = await agentContext.apply(marked, () => Promise.resolve().then(() => agentContext.active().getValue(KEY)), undefined, []);
     expect(later).toBe('marked');
   });
 
   it('with() passes extra arguments through the same path', () => {
     setContextManager(new AsyncLocalStorageContextManager());
-    expect(context.with(marked, reportingCall, { base: 10 }, 1, 2)).toEqual({ sum: 13, value: 'marked' });
-    expect(context.with(marked, () => context.active().getValue(KEY))).toBe('marked');
+    expect(agentContext.with(marked, reportingCall, { base: 10 }, 1, 2)).toEqual({ sum: 13, value: 'marked' });
+    expect(agentContext.with(marked, () => agentContext.active().getValue(KEY))).toBe('marked');
   });
 
   it('apply() works with a context manager that only has with() (registered by someone else)', () => {
@@ -54,11 +54,11 @@ describe("the agent's own context handle", () => {
       },
     };
     setContextManager(foreign);
-    expect(context.apply(marked, reportingCall, { base: 0 }, [4, 5])).toEqual({ sum: 9, value: 'marked' });
+    expect(agentContext.apply(marked, reportingCall, { base: 0 }, [4, 5])).toEqual({ sum: 9, value: 'marked' });
     expect(active).toBe(ROOT_CONTEXT);
   });
 
   it('apply() without a context manager just calls fn', () => {
-    expect(context.apply(marked, reportingCall, { base: 1 }, [1, 1])).toEqual({ sum: 3, value: undefined });
+    expect(agentContext.apply(marked, reportingCall, { base: 1 }, [1, 1])).toEqual({ sum: 3, value: undefined });
   });
 });

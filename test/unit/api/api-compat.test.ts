@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as api from '@opentelemetry/api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { context as agentContext, propagation as agentPropagation, setPropagator } from '../../../src/api/active';
+import { agentContext, agentPropagation, setPropagator } from '../../../src/api/active';
 import { baggageEntryMetadataFromString, createBaggage, getBaggage, setBaggage } from '../../../src/api/baggage';
 import { createContextKey, ROOT_CONTEXT } from '../../../src/api/context';
 import { API_VERSION, registerGlobal, registeredApiVersion, unregisterGlobal } from '../../../src/api/globals';

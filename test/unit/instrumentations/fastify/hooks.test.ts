@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrapHandler } from '../../../../instrumentations/fastify/handler';
 import { wrapHook } from '../../../../instrumentations/fastify/hooks';
 import { startRequest } from '../../../../instrumentations/fastify/request-state';
-import { context } from '../../../../src/api/active';
+import { agentContext } from '../../../../src/api/active';
 import { ROOT_CONTEXT } from '../../../../src/api/context';
 import { getSpan, setSpan } from '../../../../src/api/trace';
 import { parseConfig } from '../../../../src/config/env';
@@ -56,7 +56,7 @@ describe('Fastify hook wrappers', () => {
     let activeInHook: unknown;
     let doneArgs: unknown[] = [];
     const hook = wrapHook('preHandler', function check(_req: unknown, _reply: unknown, done: (...args: unknown[]) => void) {
-      activeInHook = getSpan(context.active());
+      activeInHook = getSpan(agentContext.active());
       done(undefined, 'extra');
     }, 'my-plugin', ctx);
     hook.call(undefined, request, {}, (...args: unknown[]) => (doneArgs = args));

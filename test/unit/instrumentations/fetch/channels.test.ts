@@ -2,7 +2,7 @@ import * as dc from 'node:diagnostics_channel';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchInstrumentation } from '../../../../instrumentations/fetch';
 import { setPropagator } from '../../../../src/api/active';
-import { context, setSpan, SpanKind, SpanStatusCode, suppressTracing } from '../../../../src/instrumentation/api';
+import { agentContext, setSpan, SpanKind, SpanStatusCode, suppressTracing } from '../../../../src/instrumentation/api';
 import { parseConfig } from '../../../../src/config/env';
 import { subscribeChannels } from '../../../../src/instrumentation/channels';
 import type { InstrumentationContext } from '../../../../src/instrumentation/types';
@@ -52,7 +52,7 @@ const publish = (channel: string, message: object) => dc.channel(channel).publis
 /** Runs fn inside an active parent span; returns the parent's ids. */
 function withinParent(fn: () => void): { traceId: string; spanId: string } {
   const parent = parentTracer.startSpan('parent');
-  context.with(setSpan(context.active(), parent), fn);
+  agentContext.with(setSpan(agentContext.active(), parent), fn);
   parent.end();
   return parent.spanContext();
 }
@@ -115,7 +115,7 @@ describe('fetch instrumentation on undici messages', () => {
 
   it('leaves requests made with tracing suppressed alone: no span, no header', () => {
     const request = new FakeRequest([]);
-    context.with(suppressTracing(context.active()), () => publish('undici:request:create', { request }));
+    agentContext.with(suppressTracing(agentContext.active()), () => publish('undici:request:create', { request }));
     publish('undici:request:trailers', { request, trailers: [] });
     expect(processor.spans).toEqual([]);
     expect(request.headers).toEqual([]);

@@ -2,7 +2,7 @@ import * as dc from 'node:diagnostics_channel';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ioredisInstrumentation } from '../../../../instrumentations/ioredis';
 import { sendCommandOriginPatch, sendCommandSpanPatch } from '../../../../instrumentations/ioredis/send-command';
-import { context, setSpan, SpanKind } from '../../../../src/instrumentation/api';
+import { agentContext, setSpan, SpanKind } from '../../../../src/instrumentation/api';
 import { parseConfig } from '../../../../src/config/env';
 import { subscribeChannels } from '../../../../src/instrumentation/channels';
 import type { InstrumentationContext } from '../../../../src/instrumentation/types';
@@ -83,7 +83,7 @@ sendCommandOriginPatch.patch({ default: PatchedRedis }, ctx, { module: 'ioredis'
 
 function parentSpan() {
   const span = parentTracer.startSpan('parent');
-  return { span, context: setSpan(context.active(), span) };
+  return { span, context: setSpan(agentContext.active(), span) };
 }
 
 const redisSpans = () => processor.spans.filter((span) => span.kind === SpanKind.CLIENT);
@@ -93,7 +93,7 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
     const client = new PatchedRedis();
     const parent = parentSpan();
     const command = new FakeCommand('hgetall', ['user:1']);
-    const reply = context.with(parent.context, () => client.sendCommand(command));
+    const reply = agentContext.with(parent.context, () => client.sendCommand(command));
     command.resolve({});
     await reply;
     const [span] = redisSpans();
@@ -117,10 +117,10 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
     client.status = 'reconnecting';
     const caller = parentSpan();
     const command = new FakeCommand('get', ['k']);
-    const reply = context.with(caller.context, () => client.sendCommand(command));
+    const reply = agentContext.with(caller.context, () => client.sendCommand(command));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const reconnection = parentSpan();
-    context.with(reconnection.context, () => client.flushOfflineQueue());
+    agentContext.with(reconnection.context, () => client.flushOfflineQueue());
     command.resolve(null);
     await reply;
     const [span] = redisSpans();
@@ -133,7 +133,7 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
     client.status = 'connect';
     const parent = parentSpan();
     const info = new FakeCommand('info', []);
-    context.with(parent.context, () => client.sendCommand(info));
+    agentContext.with(parent.context, () => client.sendCommand(info));
     info.resolve('# Server');
     await info.promise;
     expect(redisSpans()).toEqual([]);
@@ -148,7 +148,7 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
       for (const command of commands) command.resolve('OK');
       return Promise.resolve(null);
     };
-    const traced = context.with(parent.context, () =>
+    const traced = agentContext.with(parent.context, () =>
       batchChannel.tracePromise(exec, { batchMode: 'MULTI', batchSize: 1, database: 2, serverAddress: 'cache', serverPort: 6380 }),
     );
     await traced;
@@ -164,7 +164,7 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
     const client = new FakeRedis();
     const parent = parentSpan();
     const command = new FakeCommand('hgetall', ['user:1']);
-    const reply = context.with(parent.context, () => client.sendCommand(command));
+    const reply = agentContext.with(parent.context, () => client.sendCommand(command));
     command.reject(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'));
     await reply.catch(() => undefined);
     const [span] = redisSpans();

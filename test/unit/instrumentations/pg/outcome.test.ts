@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callTraced, endingPromise, recordFailure, sqlState } from '../../../../instrumentations/pg/outcome';
 import { withTraceparent } from '../../../../instrumentations/pg/sqlcommenter';
-import { describeStatement } from '../../../../instrumentations/pg/statement';
+import { describeStatement } from '../../../../instrumentations/shared/sql-statement';
 import { testProvider } from '../../../helpers/in-memory';
 
 const { tracer, processor } = testProvider();

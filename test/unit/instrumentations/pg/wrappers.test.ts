@@ -3,7 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { patchConnect } from '../../../../instrumentations/pg/client-connect';
 import { patchQuery } from '../../../../instrumentations/pg/client-query';
 import { patchPool } from '../../../../instrumentations/pg/pool-connect';
-import { context, getSpan, ROOT_CONTEXT, setSpan, suppressTracing } from '../../../../src/instrumentation/api';
+import { agentContext, getSpan, ROOT_CONTEXT, setSpan, suppressTracing } from '../../../../src/instrumentation/api';
 import { parseConfig } from '../../../../src/config/env';
 import type { InstrumentationContext } from '../../../../src/instrumentation/types';
 import { installContextManager, removeContextManager } from '../../../helpers/context';
@@ -78,7 +78,7 @@ class FakePool {
   readonly opened: FakeClient[] = [];
 
   newClient(item: { callback: Callback }): void {
-    this.newClientContexts.push(context.active());
+    this.newClientContexts.push(agentContext.active());
     const client = new FakeClient();
     this.opened.push(client);
     client.connect(() => item.callback(undefined, client, () => undefined));
@@ -106,12 +106,12 @@ beforeEach(() => {
 /** Runs fn inside a fresh parent span; returns that span's context. */
 function inParent<T>(fn: () => T): { parent: Context; result: T } {
   const parent = setSpan(ROOT_CONTEXT, tracer.startSpan('parent'));
-  return { parent, result: context.with(parent, fn) };
+  return { parent, result: agentContext.with(parent, fn) };
 }
 
 /** A context in which pg calls back: another request's. */
 const elsewhere = setSpan(ROOT_CONTEXT, tracer.startSpan('elsewhere'));
-const activeSpan = () => getSpan(context.active());
+const activeSpan = () => getSpan(agentContext.active());
 const queries = () => processor.spans.filter((span) => span.name !== 'parent' && span.name !== 'elsewhere');
 
 describe('Client#query wrapper', () => {
@@ -122,7 +122,7 @@ describe('Client#query wrapper', () => {
     const { parent } = inParent(() => client.query('SELECT 1', values, () => seen.push(activeSpan(), queries().length)));
     // pg would use the third argument: that one is replaced, the second left as it is.
     expect(client.calls[0]![1]).toBe(values);
-    context.with(elsewhere, () => client.pending[0]!(null, { rows: [] }));
+    agentContext.with(elsewhere, () => client.pending[0]!(null, { rows: [] }));
     expect(seen).toEqual([getSpan(parent), 1]);
     expect(queries()[0]!.parentSpanId).toBe(getSpan(parent)!.spanContext().spanId);
   });
@@ -142,7 +142,7 @@ describe('Client#query wrapper', () => {
     expect(sent).toBeInstanceOf(Config);
     expect(sent.text).toBe('SELECT 2');
     expect(config.callback).toBe(original);
-    context.with(elsewhere, () => sent.callback());
+    agentContext.with(elsewhere, () => sent.callback());
     expect(seenIn).toBe(getSpan(parent));
     expect(queries().map((span) => span.name)).toEqual(['SELECT']);
   });
@@ -151,8 +151,8 @@ describe('Client#query wrapper', () => {
     const client = new FakeClient();
     const { parent, result } = inParent(() => client.query('SELECT * FROM users WHERE id = $1', [7]) as Promise<unknown>);
     expect(queries()).toEqual([]);
-    context.with(elsewhere, () => client.pending[0]!(null, 'rows'));
-    await context.with(parent, async () => {
+    agentContext.with(elsewhere, () => client.pending[0]!(null, 'rows'));
+    await agentContext.with(parent, async () => {
       expect(await result).toBe('rows');
       expect(activeSpan()).toBe(getSpan(parent));
     });
@@ -190,8 +190,8 @@ describe('Client#query wrapper', () => {
     const client = new FakeClient();
     const seen: unknown[] = [];
     client.query('SELECT 4', () => seen.push(activeSpan()));
-    context.with(suppressTracing(ROOT_CONTEXT), () => client.query('SELECT 5', () => seen.push(activeSpan())));
-    context.with(elsewhere, () => client.pending.forEach((callback) => callback(null)));
+    agentContext.with(suppressTracing(ROOT_CONTEXT), () => client.query('SELECT 5', () => seen.push(activeSpan())));
+    agentContext.with(elsewhere, () => client.pending.forEach((callback) => callback(null)));
     expect(seen).toEqual([undefined, undefined]);
     expect(queries()).toEqual([]);
   });
@@ -231,7 +231,7 @@ describe('Client#connect wrapper', () => {
     const client = new FakeClient();
     let seenIn: unknown;
     const { parent } = inParent(() => client.connect(() => (seenIn = activeSpan())));
-    context.with(elsewhere, () => client.pending[0]!(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
+    agentContext.with(elsewhere, () => client.pending[0]!(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
     expect(seenIn).toBe(getSpan(parent));
     expect(queries().map((span) => [span.name, span.kind, span.attributes['error.type']])).toEqual([['pg.connect', 2, 'ECONNREFUSED']]);
   });
@@ -244,8 +244,8 @@ describe('Pool#connect wrapper', () => {
     const a = inParent(() => pool.connect(() => (seenIn = activeSpan())));
     const b = inParent(() => pool.connect() as Promise<unknown>);
     const client = new FakeClient();
-    context.with(elsewhere, () => pool._pendingQueue.forEach((item) => item.callback(undefined, client, () => undefined)));
-    await context.with(b.parent, async () => {
+    agentContext.with(elsewhere, () => pool._pendingQueue.forEach((item) => item.callback(undefined, client, () => undefined)));
+    await agentContext.with(b.parent, async () => {
       expect(await b.result).toBe(client);
       expect(activeSpan()).toBe(getSpan(b.parent));
     });
@@ -267,8 +267,8 @@ describe('Pool#connect wrapper', () => {
     const a = inParent(() => pool.connect(() => (seenIn = activeSpan())));
     // Another request's release made room: pg-pool opens a new client for the waiter from there,
     // and the new connection is ready later, in yet another context.
-    context.with(elsewhere, () => pool.newClient(pool._pendingQueue[0]!));
-    context.with(elsewhere, () => pool.opened[0]!.pending[0]!(null));
+    agentContext.with(elsewhere, () => pool.newClient(pool._pendingQueue[0]!));
+    agentContext.with(elsewhere, () => pool.opened[0]!.pending[0]!(null));
     const acquisition = processor.spans.find((span) => span.name === 'pg.pool.acquire')!;
     const connect = processor.spans.find((span) => span.name === 'pg.connect')!;
     expect(getSpan(pool.newClientContexts[0]!)!.spanContext().spanId).toBe(acquisition.spanContext().spanId);

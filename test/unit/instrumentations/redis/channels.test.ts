@@ -2,7 +2,7 @@ import * as dc from 'node:diagnostics_channel';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisInstrumentation } from '../../../../instrumentations/redis';
 import { queuedArgsPatch } from '../../../../instrumentations/redis/queued-args';
-import { context, setSpan, SpanKind, suppressTracing } from '../../../../src/instrumentation/api';
+import { agentContext, setSpan, SpanKind, suppressTracing } from '../../../../src/instrumentation/api';
 import { parseConfig } from '../../../../src/config/env';
 import { subscribeChannels } from '../../../../src/instrumentation/channels';
 import type { InstrumentationContext } from '../../../../src/instrumentation/types';
@@ -49,7 +49,7 @@ const TARGET = { database: 2, clientId: 'client-1', serverAddress: 'cache', serv
 /** Runs fn inside an active parent span; returns the parent's ids. */
 async function withinParent(fn: () => Promise<unknown>): Promise<{ traceId: string; spanId: string }> {
   const parent = parentTracer.startSpan('parent');
-  await context.with(setSpan(context.active(), parent), fn).catch(() => undefined);
+  await agentContext.with(setSpan(agentContext.active(), parent), fn).catch(() => undefined);
   parent.end();
   return parent.spanContext();
 }
@@ -132,7 +132,7 @@ describe('node-redis instrumentation on @redis/client 5.12+ channels', () => {
 
   it('makes no span outside a trace or with tracing suppressed', async () => {
     await command.tracePromise(() => queue.addCommand(['GET', 'k']), { ...TARGET, command: 'GET', args: ['GET', 'k'] });
-    await context.with(suppressTracing(context.active()), () =>
+    await agentContext.with(suppressTracing(agentContext.active()), () =>
       command.tracePromise(() => queue.addCommand(['GET', 'k']), { ...TARGET, command: 'GET', args: ['GET', 'k'] }),
     );
     expect(redisSpans()).toEqual([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { poolContextPatch } from '../../../../instrumentations/redis/pool-context';
-import { context, createContextKey, ROOT_CONTEXT } from '../../../../src/instrumentation/api';
+import { agentContext, createContextKey, ROOT_CONTEXT } from '../../../../src/instrumentation/api';
 import { parseConfig } from '../../../../src/config/env';
 import type { InstrumentationContext } from '../../../../src/instrumentation/types';
 import { installContextManager } from '../../../helpers/context';
@@ -43,10 +43,10 @@ describe('node-redis client pool', () => {
   it("runs a task that waited for a free client in its caller's context, not in the one handing the client back", async () => {
     const pool = new FakePool();
     const seen: unknown[] = [];
-    const task = () => seen.push(context.active().getValue(CALLER));
-    const first = context.with(ROOT_CONTEXT.setValue(CALLER, 'first'), () => pool.execute(task));
-    const second = context.with(ROOT_CONTEXT.setValue(CALLER, 'second'), () => pool.execute(task));
-    context.with(ROOT_CONTEXT.setValue(CALLER, 'first, handing back'), () => pool.handBack());
+    const task = () => seen.push(agentContext.active().getValue(CALLER));
+    const first = agentContext.with(ROOT_CONTEXT.setValue(CALLER, 'first'), () => pool.execute(task));
+    const second = agentContext.with(ROOT_CONTEXT.setValue(CALLER, 'second'), () => pool.execute(task));
+    agentContext.with(ROOT_CONTEXT.setValue(CALLER, 'first, handing back'), () => pool.handBack());
     await Promise.all([first, second]);
     expect(seen).toEqual(['first', 'second']);
   });

@@ -10,9 +10,9 @@ import {
   setBatchCommands,
   startCommandSpan,
   startConnectSpan,
-} from '../../../src/instrumentation/redis-command';
-import { ROOT_CONTEXT } from '../../../src/instrumentation/api';
-import { testProvider } from '../../helpers/in-memory';
+} from '../../../../instrumentations/shared/redis-command';
+import { ROOT_CONTEXT } from '../../../../src/instrumentation/api';
+import { testProvider } from '../../../helpers/in-memory';
 
 const V = 'VALUE';
 

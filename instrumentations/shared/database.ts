@@ -1,8 +1,8 @@
 import type { Context } from '@opentelemetry/api';
-import { context } from '../api/active';
-import { getSpanContext, isSpanContextValid } from '../api/trace';
-import { isTracingSuppressed } from '../trace/suppress';
-import type { InstrumentationContext } from './types';
+import { agentContext } from '../../src/api/active';
+import { getSpanContext, isSpanContextValid } from '../../src/api/trace';
+import { isTracingSuppressed } from '../../src/trace/suppress';
+import type { InstrumentationContext } from '../../src/instrumentation/types';
 
 /**
  * The one rule every database instrumentation (pg, redis, ioredis) applies before making a span:
@@ -11,7 +11,7 @@ import type { InstrumentationContext } from './types';
  * is true (the default), outside any trace: a query a timer or a startup migration runs becomes
  * no trace of its own.
  */
-export function databaseSpanParent(ctx: InstrumentationContext, active: Context = context.active()): Context | undefined {
+export function databaseSpanParent(ctx: InstrumentationContext, active: Context = agentContext.active()): Context | undefined {
   if (isTracingSuppressed(active)) return undefined;
   if (ctx.config.dbRequireParentSpan) {
     const parent = getSpanContext(active);

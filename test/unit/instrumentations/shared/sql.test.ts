@@ -6,7 +6,7 @@ import {
   MAX_SUMMARY_LENGTH,
   sanitizeSql,
   summarizeSql,
-} from '../../../src/instrumentation/sql';
+} from '../../../../instrumentations/shared/sql';
 
 /** [input, sanitized] */
 const SANITIZED: ReadonlyArray<readonly [string, string]> = [

@@ -10,7 +10,7 @@
  *   error's code or class; the arguments Redis echoes in some error messages are not recorded.
  */
 import type { Attributes, Context, Exception, Span, Tracer } from '@opentelemetry/api';
-import { SpanKind, SpanStatusCode } from './api';
+import { SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
 import {
   ATTR_DB_NAMESPACE,
   ATTR_DB_OPERATION_BATCH_SIZE,
@@ -26,7 +26,7 @@ import {
   ATTR_SERVER_PORT,
   DB_SYSTEM_NAME_VALUE_REDIS,
   ERROR_TYPE_VALUE_OTHER,
-} from '../semconv';
+} from '../../src/semconv';
 
 /** db.query.text longer than this is cut (and ends with `…`). */
 export const MAX_QUERY_TEXT_LENGTH = 1000;

@@ -1,4 +1,4 @@
-import { analyzeSql } from '../../src/instrumentation/sql';
+import { analyzeSql } from './sql';
 
 /** What a query's text contributes to its span. */
 export interface Statement {
