@@ -3,7 +3,7 @@ import type { DiagLogger } from '@opentelemetry/api';
 import { setContextManager, setPropagator } from './api/active';
 import { API_VERSION, registeredApiVersion, registerGlobal } from './api/globals';
 import { INSTRUMENTATIONS } from '../instrumentations';
-import { parseConfig, type AgentConfig, type Env } from './config/env';
+import { parseConfig, parseSettings, type AgentConfig, type Env } from './config/env';
 import { AsyncLocalStorageContextManager } from './context/async-local-storage-context-manager';
 import { diag } from './diag/logger';
 import { BatchSpanProcessor } from './export/batch-span-processor';
@@ -11,6 +11,7 @@ import { OtlpHttpExporter } from './export/otlp/otlp-http-exporter';
 import { SimpleSpanProcessor } from './export/simple-span-processor';
 import type { SpanProcessor } from './export/types';
 import { subscribeChannels } from './instrumentation/channels';
+import { createInstrumentationContext } from './instrumentation/context';
 import type { Instrumentation, InstrumentationContext } from './instrumentation/types';
 import { installExitHandlers } from './lifecycle/exit-handlers';
 import { apiVersionWatcher, checkInstalledApiVersion } from './loader/api-version-check';
@@ -75,7 +76,8 @@ export function start(options: StartOptions = {}): Agent | undefined {
 }
 
 function startOnce(options: StartOptions): Agent | undefined {
-  const { config, warnings } = parseConfig(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const { config, warnings } = parseConfig(env);
   if (config.disabled) return undefined;
   diag.setLevel(config.logLevel);
   for (const warning of warnings) diag.warn(warning);
@@ -90,7 +92,7 @@ function startOnce(options: StartOptions): Agent | undefined {
   registerGlobals(config, tracerProvider, contextManager);
 
   const instrumentations = selectInstrumentations(config, [...INSTRUMENTATIONS, ...(options.instrumentations ?? [])]);
-  const stopChannels = installInstrumentations(config, instrumentations, tracerProvider, contextManager);
+  const stopChannels = installInstrumentations(env, instrumentations, tracerProvider, contextManager);
   const removeExitHandlers = installExitHandlers(tracerProvider, Math.min(config.batch.exportTimeoutMs, config.otlp.timeoutMs));
 
   diag.info(
@@ -195,7 +197,7 @@ export function selectInstrumentations(config: AgentConfig, available: readonly 
 
 /** One require hook and (for ESM applications) one import hook over the modules the instrumentations name. */
 function installInstrumentations(
-  config: AgentConfig,
+  env: Env,
   instrumentations: readonly Instrumentation[],
   tracerProvider: AgentTracerProvider,
   contextManager: AsyncLocalStorageContextManager,
@@ -206,11 +208,14 @@ function installInstrumentations(
   };
   const patches: RegisteredPatch[] = [];
   const unsubscribers: Array<() => void> = [];
+  const settingsWarnings = new Set<string>();
   for (const instrumentation of [...instrumentations, apiWatcher]) {
-    const ctx = instrumentationContext(instrumentation, config, tracerProvider);
+    const ctx = instrumentationContext(instrumentation, env, tracerProvider, settingsWarnings);
     for (const patch of instrumentation.patches ?? []) patches.push({ instrumentation, patch, context: ctx });
     unsubscribers.push(subscribeChannels(instrumentation, ctx, contextManager.storage));
   }
+  // The instrumentations of one family (http and fetch) read the same variables: one warning each.
+  for (const warning of settingsWarnings) diag.warn(warning);
   const registry = new PatchRegistry(patches);
   const hooked = registry.moduleNames;
   const packages = hooked.filter((name) => !isBuiltin(name) && name !== '@opentelemetry/api');
@@ -255,30 +260,16 @@ function prepareForImports(registry: PatchRegistry, patches: readonly Registered
   }
 }
 
+/** The context an instrumentation is installed with: its tracer and its own settings, read from `env`. */
 function instrumentationContext(
   instrumentation: Instrumentation,
-  config: AgentConfig,
+  env: Env,
   tracerProvider: AgentTracerProvider,
+  warnings: Set<string>,
 ): InstrumentationContext {
-  return {
-    tracer: tracerProvider.getTracer(`${AGENT_NAME}/${instrumentation.name}`, AGENT_VERSION),
-    config,
-    reportError(error) {
-      const detail = error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 3).join(' | ') : String(error);
-      diag.once(
-        'error',
-        `instrumentation-error:${instrumentation.name}`,
-        `the ${instrumentation.name} instrumentation failed and stepped aside (the application call went on untouched): ${detail}`,
-      );
-    },
-    reportUnsupported(module, version, range) {
-      diag.once(
-        'info',
-        `unsupported:${instrumentation.name}:${module}@${version}`,
-        `${module}@${version} is outside what the ${instrumentation.name} instrumentation supports (${range}); it runs uninstrumented`,
-      );
-    },
-  };
+  const tracer = tracerProvider.getTracer(`${AGENT_NAME}/${instrumentation.name}`, AGENT_VERSION);
+  if (instrumentation.readSettings === undefined) return createInstrumentationContext(instrumentation.name, tracer, undefined);
+  const parsed = parseSettings(env, (reader) => instrumentation.readSettings!(reader));
+  for (const warning of parsed.warnings) warnings.add(warning);
+  return createInstrumentationContext(instrumentation.name, tracer, parsed.settings);
 }
-
-

@@ -4,6 +4,7 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_HTTP_ROUTE } from '../../src/semconv';
 import { kTraced } from './hooks';
 import { isThenable, stateOf, type RequestState } from './request-state';
+import type { FastifySettings } from './index';
 
 type Handler = (this: unknown, request: unknown, reply: unknown) => unknown;
 
@@ -17,7 +18,7 @@ interface Reply {
  * handler's promise settles, when it returns a value (or the reply is already sent, hijacked
  * included), or else when the reply is sent (onSend) or the response ends, whichever is first.
  */
-export function wrapHandler(handler: Handler, route: string, ctx: InstrumentationContext): Handler {
+export function wrapHandler(handler: Handler, route: string, ctx: InstrumentationContext<FastifySettings>): Handler {
   if (typeof handler !== 'function' || (handler as { [kTraced]?: boolean })[kTraced] === true) return handler;
   const functionName = handler.name || undefined;
   const spanName = `handler ${route}`;

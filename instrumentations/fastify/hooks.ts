@@ -2,6 +2,7 @@ import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_FASTIFY_HOOK_NAME, ATTR_FASTIFY_PLUGIN_NAME } from '../../src/semconv';
 import { isThenable, recordError, stateOf } from './request-state';
+import type { FastifySettings } from './index';
 
 /** The request lifecycle hooks that get a span of their own. */
 export const TRACED_HOOKS: ReadonlySet<string> = new Set([
@@ -29,7 +30,7 @@ export function wrapHook(
   hookName: string,
   hook: HookFunction,
   pluginName: string | undefined,
-  ctx: InstrumentationContext,
+  ctx: InstrumentationContext<FastifySettings>,
 ): HookFunction {
   if (typeof hook !== 'function' || (hook as { [kTraced]?: boolean })[kTraced] === true) return hook;
   const functionName = hook.name || undefined;

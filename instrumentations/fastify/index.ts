@@ -57,7 +57,7 @@ interface RouteOptions {
   [hook: string]: unknown;
 }
 
-function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContext): void {
+function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContext<FastifySettings>): void {
   if (fastify === null || typeof fastify !== 'object' || fastify[kInstrumented] === true) return;
   const version = fastify.version;
   if (typeof version !== 'string' || !satisfies(version, SUPPORTED_FASTIFY)) {
@@ -65,7 +65,7 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
     return;
   }
   Object.defineProperty(fastify, kInstrumented, { value: true });
-  const mode = ctx.config.fastifySpans;
+  const mode = ctx.settings.spans;
   const addHook = fastify.addHook;
 
   addHook.call(fastify, 'onRequest', function tracingOnRequest(request: FastifyRequest, _reply: unknown, done: Done) {
@@ -104,7 +104,7 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
   });
   if (mode === 'all') {
     // Child instances (plugins) are created from this one and inherit the wrapper.
-    wrap(fastify, 'addHook', (original: AddHook) =>
+    wrap(ctx, fastify, 'addHook', (original: AddHook) =>
       function addHook(this: FastifyInstance, name: string, fn: (...args: any[]) => unknown) {
         if (typeof name !== 'string' || !TRACED_HOOKS.has(name) || typeof fn !== 'function') {
           return Reflect.apply(original, this, arguments);
@@ -129,7 +129,7 @@ function routeOf(request: FastifyRequest): string | undefined {
   return typeof url === 'string' && url !== '' ? url : undefined;
 }
 
-function wrapRouteHooks(route: RouteOptions, hookName: string, pluginName: string | undefined, ctx: InstrumentationContext): void {
+function wrapRouteHooks(route: RouteOptions, hookName: string, pluginName: string | undefined, ctx: InstrumentationContext<FastifySettings>): void {
   const hooks = route[hookName];
   if (typeof hooks === 'function') route[hookName] = wrapHook(hookName, hooks as never, pluginName, ctx);
   else if (Array.isArray(hooks)) route[hookName] = hooks.map((hook) => wrapHook(hookName, hook, pluginName, ctx));
@@ -141,8 +141,18 @@ function pluginNameOf(instance: FastifyInstance | undefined): string | undefined
   return typeof name === 'string' && name !== '' && name !== 'fastify' ? name : undefined;
 }
 
-export const fastifyInstrumentation: Instrumentation = {
+export const FASTIFY_SPAN_MODES = ['all', 'handler', 'none'] as const;
+
+export interface FastifySettings {
+  /** OTEL_INSTRUMENTATION_FASTIFY_SPANS: which spans to make besides naming the server span after its route. */
+  readonly spans: (typeof FASTIFY_SPAN_MODES)[number];
+}
+
+export const fastifyInstrumentation: Instrumentation<FastifySettings> = {
   name: 'fastify',
+  readSettings(env) {
+    return { spans: env.oneOf('OTEL_INSTRUMENTATION_FASTIFY_SPANS', FASTIFY_SPAN_MODES, 'all') };
+  },
   channels: [
     {
       channel: 'fastify.initialization',

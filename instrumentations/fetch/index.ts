@@ -66,6 +66,7 @@ import {
 import { callerContextOf, poolQueuePatches } from './pool-queue';
 import { requestTarget } from './request-target';
 import { hasRequestHeader, protocolVersion, requestHeaderValues, responseHeaderValues, type RawHeaders, type RequestHeaders } from './undici-headers';
+import { readHttpSettings, type HttpSettings } from '../http/settings';
 
 /** The parts of undici's internal Request object this instrumentation reads. */
 interface UndiciRequest {
@@ -106,12 +107,12 @@ const requestHeaderSetter: TextMapSetter<UndiciRequest> = {
   },
 };
 
-function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext): void {
+function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext<HttpSettings>): void {
   // Two undici copies, or a message published twice, must not give a request two spans.
   if (spans.has(request)) return;
   const parent = callerContextOf(request) ?? agentContext.active();
   if (isTracingSuppressed(parent)) return;
-  const http = ctx.config.http;
+  const http = ctx.settings;
   const { method, original } = normaliseMethod(request.method, http.knownMethods);
   const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.CLIENT }, parent);
   spans.set(request, span);
@@ -141,7 +142,7 @@ function onSendHeaders({ request, headers, socket }: SendHeadersMessage): void {
   if (typeof socket?.remotePort === 'number') span.setAttribute(ATTR_NETWORK_PEER_PORT, socket.remotePort);
 }
 
-function onResponseHeaders({ request, response }: HeadersMessage, ctx: InstrumentationContext): void {
+function onResponseHeaders({ request, response }: HeadersMessage, ctx: InstrumentationContext<HttpSettings>): void {
   const span = spans.get(request);
   if (span === undefined || !span.isRecording()) return;
   const status = response.statusCode;
@@ -150,7 +151,7 @@ function onResponseHeaders({ request, response }: HeadersMessage, ctx: Instrumen
     span.setAttribute(ATTR_ERROR_TYPE, String(status));
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
-  const names = ctx.config.http.clientResponseHeaders;
+  const names = ctx.settings.clientResponseHeaders;
   if (names.length > 0) {
     const raw = response.headers;
     captureHeaders(span, httpResponseHeaderAttribute, names, raw, responseHeaderValues);
@@ -190,8 +191,9 @@ function errorMessage(error: unknown): string | undefined {
   return typeof message === 'string' ? message : undefined;
 }
 
-export const fetchInstrumentation: Instrumentation = {
+export const fetchInstrumentation: Instrumentation<HttpSettings> = {
   name: 'fetch',
+  readSettings: readHttpSettings,
   patches: poolQueuePatches,
   channels: [
     { channel: 'undici:request:create', onMessage: onRequestCreate },

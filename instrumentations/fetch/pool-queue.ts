@@ -2,7 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
 import type { ModulePatch } from '../../src/instrumentation/types';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
-import { wrap } from '../../src/instrumentation/wrap';
+import { wrap, type WrapperOwner } from '../../src/instrumentation/wrap';
 
 /**
  * A Pool (or an Agent's pool) at its `connections` limit queues a request before undici creates
@@ -26,10 +26,10 @@ interface Symbols {
 
 let kDispatch: symbol | undefined;
 
-function wrapPoolDispatch(poolBase: { prototype: Record<symbol, unknown> } | undefined): void {
+function wrapPoolDispatch(poolBase: { prototype: Record<symbol, unknown> } | undefined, ctx: WrapperOwner): void {
   const prototype = poolBase?.prototype;
   if (prototype === undefined || kDispatch === undefined) return;
-  wrap(prototype, kDispatch, (original: (opts: unknown, handler: unknown) => boolean) =>
+  wrap(ctx, prototype, kDispatch, (original: (opts: unknown, handler: unknown) => boolean) =>
     function dispatch(this: unknown, _opts: unknown, handler: unknown) {
       if (handler !== null && typeof handler === 'object') {
         poolsInUse = true;
@@ -71,16 +71,16 @@ export const poolQueuePatches: readonly ModulePatch[] = [
     module: 'undici',
     file: 'lib/dispatcher/pool-base.js',
     versions: '>=6 <9',
-    patch(exports: { PoolBase?: { prototype: Record<symbol, unknown> } }) {
-      wrapPoolDispatch(exports.PoolBase);
+    patch(exports: { PoolBase?: { prototype: Record<symbol, unknown> } }, ctx) {
+      wrapPoolDispatch(exports.PoolBase, ctx);
     },
   },
   {
     module: 'undici',
     file: 'lib/pool-base.js',
     versions: '>=5 <6',
-    patch(exports: { PoolBase?: { prototype: Record<symbol, unknown> } }) {
-      wrapPoolDispatch(exports.PoolBase);
+    patch(exports: { PoolBase?: { prototype: Record<symbol, unknown> } }, ctx) {
+      wrapPoolDispatch(exports.PoolBase, ctx);
     },
   },
 ];

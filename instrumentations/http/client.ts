@@ -34,6 +34,7 @@ import {
 } from '../../src/semconv';
 import { kEmitHook, type EmitHook, type Hooked } from './emit';
 import { ABORTED } from './server';
+import type { HttpSettings } from './settings';
 
 type RequestFunction = (...args: unknown[]) => ClientRequest;
 
@@ -46,14 +47,14 @@ interface HttpModule {
  * Wraps request() and get() of http or https: each outgoing request gets a CLIENT span, child of
  * the active span, and carries the trace context in its headers.
  */
-export function patchClient(module: HttpModule, scheme: 'http' | 'https', ctx: InstrumentationContext): void {
-  wrap(module, 'request', (original: RequestFunction) =>
+export function patchClient(module: HttpModule, scheme: 'http' | 'https', ctx: InstrumentationContext<HttpSettings>): void {
+  wrap(ctx, module, 'request', (original: RequestFunction) =>
     function request(this: unknown) {
       return tracedRequest(original, this, arguments, scheme, ctx);
     },
   );
   // Node's own get() is request() then end(); calling the wrapped request() keeps it that way.
-  wrap(module, 'get', () =>
+  wrap(ctx, module, 'get', () =>
     function get(this: unknown) {
       const request = module.request.apply(this, arguments as unknown as unknown[]);
       request.end();
@@ -82,7 +83,7 @@ function tracedRequest(
   self: unknown,
   args: IArguments,
   scheme: 'http' | 'https',
-  ctx: InstrumentationContext,
+  ctx: InstrumentationContext<HttpSettings>,
 ): ClientRequest {
   const parent = agentContext.active();
   if (isTracingSuppressed(parent)) return original.apply(self, args as unknown as unknown[]);
@@ -92,7 +93,7 @@ function tracedRequest(
   try {
     const target = describeTarget(args, scheme);
     if (target !== undefined) {
-      const { method, original: methodOriginal } = normaliseMethod(target.method, ctx.config.http.knownMethods);
+      const { method, original: methodOriginal } = normaliseMethod(target.method, ctx.settings.knownMethods);
       const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.CLIENT }, parent);
       state = new ClientRequestState(span, parent, ctx);
       if (span.isRecording()) {
@@ -128,7 +129,7 @@ function tracedRequest(
       request[kEmitHook] = state;
       if (!state.injected) agentPropagation.inject(setSpan(parent, state.span), request, requestSetter);
       if (state.span.isRecording()) {
-        captureHeaders(state.span, httpRequestHeaderAttribute, ctx.config.http.clientRequestHeaders, request, outgoingHeader);
+        captureHeaders(state.span, httpRequestHeaderAttribute, ctx.settings.clientRequestHeaders, request, outgoingHeader);
       }
     } catch (error) {
       ctx.reportError(error);
@@ -147,7 +148,7 @@ class ClientRequestState implements EmitHook {
     readonly span: Span,
     /** The caller's context: the request's and the response's events run in it. */
     readonly emitContext: Context,
-    private readonly ctx: InstrumentationContext,
+    private readonly ctx: InstrumentationContext<HttpSettings>,
   ) {}
 
   onEvent(target: object, event: string | symbol, argument: unknown): void {
@@ -206,7 +207,7 @@ class ClientRequestState implements EmitHook {
       span.setAttribute(ATTR_ERROR_TYPE, String(status));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
-    captureHeaders(span, httpResponseHeaderAttribute, this.ctx.config.http.clientResponseHeaders, response, incomingHeader);
+    captureHeaders(span, httpResponseHeaderAttribute, this.ctx.settings.clientResponseHeaders, response, incomingHeader);
   }
 
   private finish(): void {

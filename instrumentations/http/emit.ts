@@ -3,6 +3,7 @@ import type { Context } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
+import type { HttpSettings } from './settings';
 
 /**
  * Requests and responses are EventEmitters whose events Node fires from socket callbacks, that is
@@ -35,8 +36,8 @@ export class ContextHook implements EmitHook {
   onEvent(): void {}
 }
 
-export function patchEmit(prototype: object, ctx: InstrumentationContext): void {
-  wrap(prototype as { emit: (...args: any[]) => boolean }, 'emit', (original) =>
+export function patchEmit(prototype: object, ctx: InstrumentationContext<HttpSettings>): void {
+  wrap(ctx, prototype as { emit: (...args: any[]) => boolean }, 'emit', (original) =>
     function emit(this: Hooked, event: string | symbol) {
       // One property read for the objects the instrumentation does not follow.
       const hook = this[kEmitHook];

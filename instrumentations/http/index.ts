@@ -23,11 +23,12 @@ import { unwrap } from '../../src/instrumentation/wrap';
 import { patchClient } from './client';
 import { patchEmit } from './emit';
 import { patchServer } from './server';
+import { readHttpSettings, type HttpSettings } from './settings';
 
 type HttpModule = typeof http;
 
 /** Request and response classes are shared by http and https: their emit is wrapped once. */
-function patchMessages(module: HttpModule, ctx: InstrumentationContext): void {
+function patchMessages(module: HttpModule, ctx: InstrumentationContext<HttpSettings>): void {
   patchEmit(module.IncomingMessage.prototype, ctx);
   patchEmit(module.ServerResponse.prototype, ctx);
   patchEmit(module.ClientRequest.prototype, ctx);
@@ -39,8 +40,9 @@ function unpatchModule(module: HttpModule): void {
   unwrap(module as unknown as { get: unknown }, 'get');
 }
 
-export const httpInstrumentation: Instrumentation = {
+export const httpInstrumentation: Instrumentation<HttpSettings> = {
   name: 'http',
+  readSettings: readHttpSettings,
   patches: [
     {
       module: 'http',

@@ -52,6 +52,7 @@ import {
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
 import { ContextHook, kEmitHook, type EmitHook, type Hooked } from './emit';
+import type { HttpSettings } from './settings';
 
 /** error.type of a request whose connection closed before the response was complete. */
 export const ABORTED = 'aborted';
@@ -65,9 +66,9 @@ type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolea
  * Wraps `emit` of a server class so each incoming request gets a SERVER span, active while the
  * application's handler (and everything it awaits) runs.
  */
-export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: InstrumentationContext): void {
+export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: InstrumentationContext<HttpSettings>): void {
   const settings = new ServerSettings(scheme, ctx);
-  wrap(prototype as unknown as { emit: Emit }, 'emit', (original: Emit) =>
+  wrap(ctx, prototype as unknown as { emit: Emit }, 'emit', (original: Emit) =>
     function emit(this: Server, event: string | symbol) {
       if (!REQUEST_EVENTS.has(event)) return original.apply(this, arguments as unknown as Parameters<Emit>);
       let requestContext: Context | undefined;
@@ -88,9 +89,9 @@ class ServerSettings {
 
   constructor(
     readonly scheme: 'http' | 'https',
-    readonly ctx: InstrumentationContext,
+    readonly ctx: InstrumentationContext<HttpSettings>,
   ) {
-    this.excluded = pathMatcher(ctx.config.http.serverExcludedPaths);
+    this.excluded = pathMatcher(ctx.settings.serverExcludedPaths);
   }
 }
 
@@ -134,7 +135,7 @@ class ServerRequestState implements ServerRequest, EmitHook {
         span.setAttribute(ATTR_ERROR_TYPE, ABORTED);
         span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
       }
-      captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.config.http.serverResponseHeaders, response, outgoingHeader);
+      captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.settings.serverResponseHeaders, response, outgoingHeader);
     }
     if (this.onEnd !== undefined) {
       try {
@@ -164,7 +165,7 @@ function startRequest(request: IncomingMessage & Hooked, response: ServerRespons
   }
 
   const { parent, link } = incomingContext(headers, ctx);
-  const { method, original } = normaliseMethod(request.method, ctx.config.http.knownMethods);
+  const { method, original } = normaliseMethod(request.method, ctx.settings.knownMethods);
   const span = ctx.tracer.startSpan(
     httpSpanName(method),
     { kind: SpanKind.SERVER, links: link === undefined ? undefined : [link] },
@@ -181,8 +182,8 @@ function startRequest(request: IncomingMessage & Hooked, response: ServerRespons
 }
 
 /** The parent context of a request's span, per OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT. */
-function incomingContext(headers: IncomingHttpHeaders, ctx: InstrumentationContext): { parent: Context; link?: Link } {
-  const policy = ctx.config.http.incomingContext;
+function incomingContext(headers: IncomingHttpHeaders, ctx: InstrumentationContext<HttpSettings>): { parent: Context; link?: Link } {
+  const policy = ctx.settings.incomingContext;
   if (policy === 'ignore') return { parent: ROOT_CONTEXT };
   const extracted = agentPropagation.extract(ROOT_CONTEXT, headers);
   if (policy === 'continue') return { parent: extracted };
@@ -196,7 +197,7 @@ function incomingContext(headers: IncomingHttpHeaders, ctx: InstrumentationConte
 }
 
 /** An excluded request continues the caller's trace if any, else runs under an unsampled one. */
-function excludedRequestContext(headers: IncomingHttpHeaders, ctx: InstrumentationContext): Context {
+function excludedRequestContext(headers: IncomingHttpHeaders, ctx: InstrumentationContext<HttpSettings>): Context {
   const { parent } = incomingContext(headers, ctx);
   const remote = getSpanContext(parent);
   if (remote !== undefined && isSpanContextValid(remote)) return parent;
@@ -237,7 +238,7 @@ function recordRequest(
   span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, request.httpVersion);
   const userAgent = headers['user-agent'];
   if (userAgent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, userAgent);
-  captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.config.http.serverRequestHeaders, request, incomingHeader);
+  captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.settings.serverRequestHeaders, request, incomingHeader);
 }
 
 interface Peer {

@@ -14,6 +14,7 @@ import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
 import { closeTransaction, isInTransaction, openTransaction, settleTransaction, type Transaction } from './transaction';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * ioredis 5.11+ publishes TracingChannels around its promises (`tracePromise`): start (in the
@@ -43,7 +44,7 @@ function messageTarget(message: TracedMessage): RedisTarget {
   return { serverAddress: message.serverAddress, serverPort: message.serverPort, database: message.database };
 }
 
-function onCommandStart(message: CommandMessage, ctx: InstrumentationContext): void {
+function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const command = commandBeingSent(message.command);
   const client = command === undefined ? undefined : clientBeingSent();
   if (command !== undefined && client !== undefined) {
@@ -78,7 +79,7 @@ function endSpanOf(message: TracedMessage): void {
   span.end();
 }
 
-function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext): void {
+function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const parent = databaseSpanParent(ctx);
   const span = parent === undefined ? undefined : startTransactionSpan(ctx.tracer, parent, messageTarget(message));
   transactions.set(message, openTransaction(span));
@@ -107,7 +108,7 @@ function onTransactionSettled(message: TracedMessage): void {
   else settleTransaction(transaction.span, undefined, message.result);
 }
 
-function onConnectStart(message: TracedMessage, ctx: InstrumentationContext): void {
+function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const parent = databaseSpanParent(ctx);
   if (parent !== undefined) spans.set(message, startConnectSpan(ctx.tracer, parent, { serverAddress: message.serverAddress, serverPort: message.serverPort }));
 }

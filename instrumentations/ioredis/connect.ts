@@ -4,6 +4,7 @@ import { recordRedisError, startConnectSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient } from './client';
+import type { DatabaseSettings } from '../shared/database';
 
 type Connect = (this: IoredisClient, ...args: unknown[]) => Promise<unknown>;
 
@@ -17,10 +18,10 @@ export const connectPatch: ModulePatch = {
   module: 'ioredis',
   file: 'built/Redis.js',
   versions: '>=5.0.0 <5.11.0',
-  patch(exports: { default?: { prototype?: { connect?: Connect } } }, ctx: InstrumentationContext) {
+  patch(exports: { default?: { prototype?: { connect?: Connect } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.connect !== 'function') throw new Error('ioredis built/Redis.js exports no Redis class with connect');
-    wrap(prototype as { connect: Connect }, 'connect', (original: Connect) =>
+    wrap(ctx, prototype as { connect: Connect }, 'connect', (original: Connect) =>
       function connect(this: IoredisClient) {
         let span: Span | undefined;
         try {

@@ -49,13 +49,15 @@
  *   the offline queue are parented to the connection's context and setup commands get spans.
  */
 import type { Instrumentation } from '../../src/instrumentation/types';
+import { readDatabaseSettings, type DatabaseSettings } from '../shared/database';
 import { ioredisTracingChannels } from './channels';
 import { connectPatch } from './connect';
 import { sendCommandOriginPatch, sendCommandSpanPatch } from './send-command';
 import { transactionPatch } from './transaction';
 
-export const ioredisInstrumentation: Instrumentation = {
+export const ioredisInstrumentation: Instrumentation<DatabaseSettings> = {
   name: 'ioredis',
+  readSettings: readDatabaseSettings,
   patches: [sendCommandOriginPatch, sendCommandSpanPatch, transactionPatch, connectPatch],
   tracingChannels: ioredisTracingChannels,
 };

@@ -6,6 +6,7 @@ import type { InstrumentationContext, ModulePatch } from '../../src/instrumentat
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, isCommand, isConnectionSetup, type IoredisClient, type IoredisCommand } from './client';
 import { joinOpenTransaction } from './transaction';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * Redis#sendCommand: every command of an ioredis client passes through it, first from the caller
@@ -68,8 +69,8 @@ export const sendCommandOriginPatch: ModulePatch = {
   module: 'ioredis',
   file: 'built/Redis.js',
   versions: '>=5.11.0 <7',
-  patch(exports: RedisFile, ctx: InstrumentationContext) {
-    wrap(prototypeOf(exports), 'sendCommand', (original: SendCommand) =>
+  patch(exports: RedisFile, ctx: InstrumentationContext<DatabaseSettings>) {
+    wrap(ctx, prototypeOf(exports), 'sendCommand', (original: SendCommand) =>
       function sendCommand(this: IoredisClient, command: unknown) {
         if (!isCommand(command)) return original.apply(this, arguments as unknown as [unknown]);
         const outerClient = sendingClient;
@@ -111,8 +112,8 @@ export const sendCommandSpanPatch: ModulePatch = {
   module: 'ioredis',
   file: 'built/Redis.js',
   versions: '>=5.0.0 <5.11.0',
-  patch(exports: RedisFile, ctx: InstrumentationContext) {
-    wrap(prototypeOf(exports), 'sendCommand', (original: SendCommand) =>
+  patch(exports: RedisFile, ctx: InstrumentationContext<DatabaseSettings>) {
+    wrap(ctx, prototypeOf(exports), 'sendCommand', (original: SendCommand) =>
       function sendCommand(this: IoredisClient, command: unknown) {
         if (isCommand(command) && (command as Seen)[kSeen] !== true) {
           (command as Seen)[kSeen] = true;
@@ -128,7 +129,7 @@ export const sendCommandSpanPatch: ModulePatch = {
   },
 };
 
-function traceCommand(client: IoredisClient, command: IoredisCommand, ctx: InstrumentationContext): void {
+function traceCommand(client: IoredisClient, command: IoredisCommand, ctx: InstrumentationContext<DatabaseSettings>): void {
   if (joinOpenTransaction(command) || isConnectionSetup(client, command)) return;
   const parent = databaseSpanParent(ctx);
   if (parent === undefined) return;

@@ -10,6 +10,7 @@ import {
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient, type IoredisCommand } from './client';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * A MULTI transaction (`redis.multi()...exec()`) is one span, `MULTI` or `MULTI <COMMAND>`,
@@ -90,10 +91,10 @@ export const transactionPatch: ModulePatch = {
   module: 'ioredis',
   file: 'built/Pipeline.js',
   versions: '>=5.0.0 <5.11.0',
-  patch(exports: { default?: { prototype: { exec: Exec } } }, ctx: InstrumentationContext) {
+  patch(exports: { default?: { prototype: { exec: Exec } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (prototype === undefined) throw new Error('ioredis built/Pipeline.js exports no Pipeline');
-    wrap(prototype, 'exec', (original: Exec) =>
+    wrap(ctx, prototype, 'exec', (original: Exec) =>
       function exec(this: Pipeline) {
         if (this._transactions !== 0 || this._queue?.[0]?.name !== 'multi') return original.apply(this, arguments as unknown as unknown[]);
         return tracedTransaction(original, this, arguments, ctx);
@@ -102,7 +103,7 @@ export const transactionPatch: ModulePatch = {
   },
 };
 
-function tracedTransaction(original: Exec, pipeline: Pipeline, args: IArguments, ctx: InstrumentationContext): Promise<unknown> {
+function tracedTransaction(original: Exec, pipeline: Pipeline, args: IArguments, ctx: InstrumentationContext<DatabaseSettings>): Promise<unknown> {
   let transaction: Transaction | undefined;
   try {
     const parent = databaseSpanParent(ctx);

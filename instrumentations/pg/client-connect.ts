@@ -5,6 +5,7 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { connectionAttributes, type PgConnectionTarget } from './connection';
 import { callTraced, endingCallback } from './outcome';
+import type { PgSettings } from './index';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Connect = (this: PgConnectionTarget, callback?: unknown) => unknown;
@@ -17,8 +18,8 @@ export const CONNECT_SPAN_NAME = 'pg.connect';
  * server is ready for queries (TCP, TLS, authentication) or the attempt fails. Pools connect
  * their clients through it too.
  */
-export function patchConnect(prototype: { connect: Connect }, ctx: InstrumentationContext): void {
-  wrap(prototype, 'connect', (original: Connect) =>
+export function patchConnect(prototype: { connect: Connect }, ctx: InstrumentationContext<PgSettings>): void {
+  wrap(ctx, prototype, 'connect', (original: Connect) =>
     function connect(this: PgConnectionTarget, callback?: unknown) {
       const caller = agentContext.active();
       const parent = databaseSpanParent(ctx, caller);

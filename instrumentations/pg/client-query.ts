@@ -9,6 +9,7 @@ import { callTraced, endingCallback } from './outcome';
 import { withTraceparent } from './sqlcommenter';
 import { describeStatement } from '../shared/sql-statement';
 import { isObserved, isSubmittable, observeSubmittable } from './submittable';
+import type { PgSettings } from './index';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Query = (this: PgConnectionTarget, config?: unknown, values?: unknown, callback?: unknown) => unknown;
@@ -18,8 +19,8 @@ type Query = (this: PgConnectionTarget, config?: unknown, values?: unknown, call
  * (submittable [, callback]). Each call gets a CLIENT span, child of the active span, ended when
  * the query completes or fails.
  */
-export function patchQuery(prototype: { query: Query }, ctx: InstrumentationContext): void {
-  wrap(prototype, 'query', (original: Query) =>
+export function patchQuery(prototype: { query: Query }, ctx: InstrumentationContext<PgSettings>): void {
+  wrap(ctx, prototype, 'query', (original: Query) =>
     function query(this: PgConnectionTarget) {
       const caller = agentContext.active();
       const parent = databaseSpanParent(ctx, caller);
@@ -33,7 +34,7 @@ export function patchQuery(prototype: { query: Query }, ctx: InstrumentationCont
  * No span, but the query's callback (or a Submittable's rows and outcome) still reaches the
  * caller in the caller's context, not in that of whoever opened the connection.
  */
-function untracedQuery(original: AnyFunction, client: unknown, args: IArguments, caller: Context, ctx: InstrumentationContext): unknown {
+function untracedQuery(original: AnyFunction, client: unknown, args: IArguments, caller: Context, ctx: InstrumentationContext<PgSettings>): unknown {
   let callArgs: ArrayLike<unknown> = args;
   try {
     const config = args[0];
@@ -56,7 +57,7 @@ function tracedQuery(
   args: IArguments,
   parent: Context,
   caller: Context,
-  ctx: InstrumentationContext,
+  ctx: InstrumentationContext<PgSettings>,
 ): unknown {
   const config = args[0];
   // pg throws its own TypeError for a missing query; a Submittable submitted twice gets one span.
@@ -83,7 +84,7 @@ function tracedQuery(
       if (slot === -1) callbackGiven = false;
       else callArgs = withArgument(args, slot, endingCallback(span, caller, callbackAt(args, slot)));
       // pg requires a named statement's text to stay the same: those are sent as they are.
-      if (ctx.config.pgSqlCommenter && typeof text === 'string' && name === undefined) {
+      if (ctx.settings.sqlCommenter && typeof text === 'string' && name === undefined) {
         const commented = withTraceparent(text, span.spanContext());
         if (commented !== undefined) callArgs = withArgument(callArgs, 'text', commented);
       }

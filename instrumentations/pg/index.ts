@@ -52,6 +52,7 @@
  */
 import type { Instrumentation } from '../../src/instrumentation/types';
 import { unwrap } from '../../src/instrumentation/wrap';
+import { readDatabaseSettings, type DatabaseSettings } from '../shared/database';
 import { patchConnect } from './client-connect';
 import { patchQuery } from './client-query';
 import { patchPool } from './pool-connect';
@@ -64,8 +65,17 @@ interface PoolClass {
   prototype: Parameters<typeof patchPool>[0];
 }
 
-export const pgInstrumentation: Instrumentation = {
+/** pg's settings: the databases' own, and the sqlcommenter switch. */
+export interface PgSettings extends DatabaseSettings {
+  /** OTEL_INSTRUMENTATION_PG_SQLCOMMENTER: append a `traceparent` comment to the queries pg sends. */
+  readonly sqlCommenter: boolean;
+}
+
+export const pgInstrumentation: Instrumentation<PgSettings> = {
   name: 'pg',
+  readSettings(env) {
+    return { ...readDatabaseSettings(env), sqlCommenter: env.bool('OTEL_INSTRUMENTATION_PG_SQLCOMMENTER') };
+  },
   patches: [
     {
       module: 'pg',

@@ -6,6 +6,7 @@ import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
 import { connectionAttributes, type PgConnectionTarget } from './connection';
 import { callTraced, endingCallback } from './outcome';
+import type { PgSettings } from './index';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
@@ -33,8 +34,8 @@ const queuedAcquisitions = new WeakMap<object, Context>();
  * next waiter from inside the releasing request; the waiter's callback is bound back to its own
  * caller's context, so everything it does (pool.query's query included) belongs to its own trace.
  */
-export function patchPool(prototype: { connect: Connect; newClient?: NewClient }, ctx: InstrumentationContext): void {
-  wrap(prototype, 'connect', (original: Connect) =>
+export function patchPool(prototype: { connect: Connect; newClient?: NewClient }, ctx: InstrumentationContext<PgSettings>): void {
+  wrap(ctx, prototype, 'connect', (original: Connect) =>
     function connect(this: PgPool) {
       return acquire(original as AnyFunction, this, arguments, ctx);
     },
@@ -42,7 +43,7 @@ export function patchPool(prototype: { connect: Connect; newClient?: NewClient }
   // A queued request can also get a connection the pool opens for it later (after it removed a
   // broken or expired one): that connection opens in the waiter's acquisition context too.
   if (typeof prototype.newClient === 'function') {
-    wrap(prototype as { newClient: NewClient }, 'newClient', (original: NewClient) =>
+    wrap(ctx, prototype as { newClient: NewClient }, 'newClient', (original: NewClient) =>
       function newClient(this: PgPool, pendingItem: unknown) {
         const acquisition = typeof pendingItem === 'object' && pendingItem !== null ? queuedAcquisitions.get(pendingItem) : undefined;
         if (acquisition === undefined) return original.apply(this, arguments as unknown as [unknown]);
@@ -52,7 +53,7 @@ export function patchPool(prototype: { connect: Connect; newClient?: NewClient }
   }
 }
 
-function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: InstrumentationContext): unknown {
+function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: InstrumentationContext<PgSettings>): unknown {
   const caller = agentContext.active();
   const callback = args[0];
   const callbackGiven = typeof callback === 'function';

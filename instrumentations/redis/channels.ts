@@ -14,6 +14,7 @@ import type { ChannelSubscription, InstrumentationContext, TracingChannelSubscri
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../../src/semconv';
 import { closeReceiver, openReceiver, type QueuedArgsReceiver } from './queued-args';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client 5.12+ publishes TracingChannels around its promises (`tracePromise`): start in
@@ -100,7 +101,7 @@ function target(message: TracedMessage): RedisTarget {
   };
 }
 
-function onCommandStart(message: CommandMessage, ctx: InstrumentationContext): void {
+function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const parent = databaseSpanParent(ctx);
   if (parent === undefined) return;
   // A pipeline's commands are published one by one too: each is a span, child of the caller.
@@ -132,7 +133,7 @@ function onSettled(message: TracedMessage): void {
 }
 
 /** Only a MULTI is a span of its own: a pipeline's commands have theirs. */
-function onBatchStart(message: BatchMessage, ctx: InstrumentationContext): void {
+function onBatchStart(message: BatchMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   if (message.batchMode !== 'MULTI') return;
   const parent = databaseSpanParent(ctx);
   if (parent === undefined) return;
@@ -149,7 +150,7 @@ function onBatchEnd(message: BatchMessage): void {
   if ('error' in message) onSettled(message);
 }
 
-function onConnectStart(message: TracedMessage, ctx: InstrumentationContext): void {
+function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const parent = databaseSpanParent(ctx);
   const span = parent === undefined ? undefined : startConnectSpan(ctx.tracer, parent, target(message));
   if (span !== undefined) connects.set(message, span);
@@ -181,7 +182,7 @@ function onConnectSettled(message: TracedMessage): void {
  * A client is connected: remember its peer. Outside connect() this is a reconnection (node-redis
  * publishes none on `node-redis:connect`), made a `connect` span of the successful attempt.
  */
-function onReady(message: ReadyMessage, ctx: InstrumentationContext): void {
+function onReady(message: ReadyMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const client = clientInfo(message.clientId);
   client.peerAddress = message.serverAddress;
   client.peerPort = message.serverPort;

@@ -8,10 +8,11 @@ import {
   startTransactionSpan,
 } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
-import { wrap } from '../../src/instrumentation/wrap';
+import { wrap, type WrapperOwner } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
 import { armQueue, disarmQueue, endWith } from './queue-spans';
 import { watchReconnections } from './reconnect';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client before 5.12: the client methods through which an application's commands reach
@@ -34,8 +35,8 @@ function clientPrototype(exports: ClientModule, methods: readonly string[]): Cli
 }
 
 /** Wraps methods whose synchronous part queues the application's commands. */
-function armingQueue(prototype: ClientPrototype, method: string): void {
-  wrap(prototype, method, (original: Method) =>
+function armingQueue(prototype: ClientPrototype, method: string, ctx: WrapperOwner): void {
+  wrap(ctx, prototype, method, (original: Method) =>
     function (this: NodeRedisClient) {
       const outer = armQueue(this);
       try {
@@ -58,7 +59,7 @@ function tracedTransaction(
   args: IArguments,
   commands: readonly { args: RedisArgs }[],
   execReplyOf: (value: unknown) => unknown,
-  ctx: InstrumentationContext,
+  ctx: InstrumentationContext<DatabaseSettings>,
 ): unknown {
   let span: Span | undefined;
   try {
@@ -79,8 +80,8 @@ function tracedTransaction(
 }
 
 /** connect(): a `connect` span until the client is ready, and reconnection spans from then on. */
-function tracingConnect(prototype: ClientPrototype, ctx: InstrumentationContext): void {
-  wrap(prototype, 'connect', (original: Method) =>
+function tracingConnect(prototype: ClientPrototype, ctx: InstrumentationContext<DatabaseSettings>): void {
+  wrap(ctx, prototype, 'connect', (original: Method) =>
     function connect(this: NodeRedisClient) {
       let span: Span | undefined;
       let target;
@@ -102,12 +103,12 @@ export const clientMethodsPatchV1: ModulePatch = {
   module: '@redis/client',
   file: 'dist/lib/client/index.js',
   versions: '>=1.0.0 <2',
-  patch(exports: ClientModule, ctx: InstrumentationContext) {
+  patch(exports: ClientModule, ctx: InstrumentationContext<DatabaseSettings>) {
     const methods = ['commandsExecutor', 'sendCommand', 'SELECT', 'executeScript', 'executeFunction'];
     const prototype = clientPrototype(exports, [...methods, 'multiExecutor', 'connect']);
-    for (const method of methods) armingQueue(prototype, method);
+    for (const method of methods) armingQueue(prototype, method, ctx);
     // multiExecutor(commands, selectedDB, chainId): with a chainId a MULTI, otherwise a pipeline.
-    wrap(prototype, 'multiExecutor', (original: Method) =>
+    wrap(ctx, prototype, 'multiExecutor', (original: Method) =>
       function multiExecutor(this: NodeRedisClient, commands: readonly { args: RedisArgs }[], _selectedDB: unknown, chainId: unknown) {
         // It resolves with every reply, EXEC's last; the caller turns a nil EXEC into a WatchError.
         if (chainId !== undefined) return tracedTransaction(original, this, arguments, commands, lastReply, ctx);
@@ -135,9 +136,9 @@ export const attachCommandsPatchV1: ModulePatch = {
   module: '@redis/client',
   file: 'dist/lib/commander.js',
   versions: '>=1.0.0 <2',
-  patch(exports: { attachCommands?: Method }) {
+  patch(exports: { attachCommands?: Method }, ctx) {
     if (typeof exports.attachCommands !== 'function') throw new Error('no attachCommands');
-    wrap(exports as { attachCommands: (this: unknown, ...args: any[]) => unknown }, 'attachCommands', (original: (this: unknown, ...args: any[]) => unknown) =>
+    wrap(ctx, exports as { attachCommands: (this: unknown, ...args: any[]) => unknown }, 'attachCommands', (original: (this: unknown, ...args: any[]) => unknown) =>
       function attachCommands(this: unknown, options: { executor?: Executor }) {
         const executor = options?.executor;
         if (typeof executor !== 'function') return original.apply(this, arguments as unknown as unknown[]);
@@ -163,12 +164,12 @@ export const clientMethodsPatchV5: ModulePatch = {
   module: '@redis/client',
   file: 'dist/lib/client/index.js',
   versions: '>=5.0.0 <5.12.0',
-  patch(exports: ClientModule, ctx: InstrumentationContext) {
+  patch(exports: ClientModule, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = clientPrototype(exports, ['sendCommand', '_executePipeline', '_executeMulti', 'connect']);
-    armingQueue(prototype, 'sendCommand');
-    armingQueue(prototype, '_executePipeline');
+    armingQueue(prototype, 'sendCommand', ctx);
+    armingQueue(prototype, '_executePipeline', ctx);
     // _executeMulti(commands, selectedDB) resolves with EXEC's replies and throws WatchError itself.
-    wrap(prototype, '_executeMulti', (original: Method) =>
+    wrap(ctx, prototype, '_executeMulti', (original: Method) =>
       function _executeMulti(this: NodeRedisClient, commands: readonly { args: RedisArgs }[]) {
         return tracedTransaction(original, this, arguments, commands, noReply, ctx);
       },

@@ -58,6 +58,7 @@
  *   db.query.text then uses node-redis's redacted arguments and a MULTI lists no commands.
  */
 import type { Instrumentation } from '../../src/instrumentation/types';
+import { readDatabaseSettings, type DatabaseSettings } from '../shared/database';
 import { nodeRedisChannels, nodeRedisTracingChannels } from './channels';
 import { attachCommandsPatchV1, clientMethodsPatchV1, clientMethodsPatchV5 } from './client-methods';
 import { poolContextPatch } from './pool-context';
@@ -65,8 +66,9 @@ import { queuedArgsPatch } from './queued-args';
 import { queueSpansPatch } from './queue-spans';
 import { reconnectPatch } from './reconnect';
 
-export const redisInstrumentation: Instrumentation = {
+export const redisInstrumentation: Instrumentation<DatabaseSettings> = {
   name: 'redis',
+  readSettings: readDatabaseSettings,
   patches: [
     queuedArgsPatch,
     queueSpansPatch,

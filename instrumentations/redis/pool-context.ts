@@ -1,6 +1,6 @@
 import { agentContext } from '../../src/instrumentation/api';
 import type { ModulePatch } from '../../src/instrumentation/types';
-import { wrap } from '../../src/instrumentation/wrap';
+import { wrap, type WrapperOwner } from '../../src/instrumentation/wrap';
 
 /**
  * A pool of node-redis clients (createClientPool, @redis/client 5+) runs a command on a free
@@ -26,8 +26,8 @@ function inCallerContext(fn: Task): Task {
   };
 }
 
-function runTasksInCallerContext(prototype: { execute: Execute }): void {
-  wrap(prototype, 'execute', (original: Execute) =>
+function runTasksInCallerContext(prototype: { execute: Execute }, ctx: WrapperOwner): void {
+  wrap(ctx, prototype, 'execute', (original: Execute) =>
     function (this: PoolLike, fn: Task) {
       // A task that gets a free client runs now, in this context already.
       if (typeof fn !== 'function' || (this.idleClients ?? 0) > 0) return original.apply(this, arguments as unknown as [Task]);
@@ -42,9 +42,9 @@ export const poolContextPatch: ModulePatch = {
   module: '@redis/client',
   file: 'dist/lib/client/pool.js',
   versions: '>=5.0.0 <7',
-  patch(exports: { RedisClientPool?: { prototype: { execute?: Execute } } }) {
+  patch(exports: { RedisClientPool?: { prototype: { execute?: Execute } } }, ctx) {
     const prototype = exports.RedisClientPool?.prototype;
     if (typeof prototype?.execute !== 'function') throw new Error('no RedisClientPool#execute');
-    runTasksInCallerContext(prototype as { execute: Execute });
+    runTasksInCallerContext(prototype as { execute: Execute }, ctx);
   },
 };

@@ -4,6 +4,7 @@ import { recordRedisError, redisOperationName, startCommandSpan } from '../share
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client before 5.12 publishes nothing. Every command an application sends reaches the
@@ -41,10 +42,10 @@ export const queueSpansPatch: ModulePatch = {
   module: '@redis/client',
   file: 'dist/lib/client/commands-queue.js',
   versions: '>=1.0.0 <2 || >=5.0.0 <5.12.0',
-  patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext) {
+  patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.addCommand !== 'function') throw new Error('no RedisCommandsQueue#addCommand');
-    wrap(prototype, 'addCommand', (original: AddCommand) =>
+    wrap(ctx, prototype, 'addCommand', (original: AddCommand) =>
       function addCommand(this: unknown, args: RedisArgs) {
         const client = armedBy;
         if (client === undefined || !Array.isArray(args)) return original.apply(this, arguments as unknown as [RedisArgs]);

@@ -3,6 +3,7 @@ import { describeCommand, redisOperationName, setCommandArgs } from '../shared/r
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import type { RedisArgs } from './client';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client 5.12+ publishes each command with its arguments already redacted by its own rules
@@ -61,10 +62,10 @@ export const queuedArgsPatch: ModulePatch = {
   module: '@redis/client',
   file: 'dist/lib/client/commands-queue.js',
   versions: '>=5.12.0 <7',
-  patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext) {
+  patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.addCommand !== 'function') throw new Error('no RedisCommandsQueue#addCommand');
-    wrap(prototype, 'addCommand', (original: AddCommand) =>
+    wrap(ctx, prototype, 'addCommand', (original: AddCommand) =>
       function addCommand(this: unknown, args: RedisArgs) {
         if (receiver !== undefined && Array.isArray(args)) {
           try {

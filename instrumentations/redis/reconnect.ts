@@ -3,6 +3,7 @@ import { databaseSpanParent } from '../shared/database';
 import { recordRedisError, startConnectSpan, type RedisTarget } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
+import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client before 5.12: a `connect` span per reconnection attempt. The client's socket
@@ -47,7 +48,7 @@ function endAttempt(state: Reconnections, error?: unknown): void {
   span.end();
 }
 
-function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationContext): Reconnections {
+function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationContext<DatabaseSettings>): Reconnections {
   const state: Reconnections = { connecting: true, attempt: undefined };
   socket[kReconnections] = state;
   socket.on('reconnecting', () => {
@@ -69,10 +70,10 @@ export const reconnectPatch: ModulePatch = {
   module: '@redis/client',
   file: 'dist/lib/client/socket.js',
   versions: '>=1.0.0 <2 || >=5.0.0 <5.12.0',
-  patch(exports: { default?: { prototype: { connect: Connect } } }, ctx: InstrumentationContext) {
+  patch(exports: { default?: { prototype: { connect: Connect } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.connect !== 'function') throw new Error('no RedisSocket#connect');
-    wrap(prototype, 'connect', (original: Connect) =>
+    wrap(ctx, prototype, 'connect', (original: Connect) =>
       function connect(this: RedisSocket) {
         const target = connectingTarget;
         const connected = original.apply(this, arguments as unknown as unknown[]);

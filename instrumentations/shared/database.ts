@@ -2,7 +2,21 @@ import type { Context } from '@opentelemetry/api';
 import { agentContext } from '../../src/api/active';
 import { getSpanContext, isSpanContextValid } from '../../src/api/trace';
 import { isTracingSuppressed } from '../../src/trace/suppress';
+import type { EnvReader } from '../../src/config/env';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
+
+/** The settings every database instrumentation (pg, redis, ioredis) shares. */
+export interface DatabaseSettings {
+  /**
+   * OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN (default true): an operation with no active span
+   * (startup migrations, timers, queue workers) makes no span.
+   */
+  readonly requireParentSpan: boolean;
+}
+
+export function readDatabaseSettings(env: EnvReader): DatabaseSettings {
+  return { requireParentSpan: env.bool('OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN', true) };
+}
 
 /**
  * The one rule every database instrumentation (pg, redis, ioredis) applies before making a span:
@@ -11,9 +25,9 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
  * is true (the default), outside any trace: a query a timer or a startup migration runs becomes
  * no trace of its own.
  */
-export function databaseSpanParent(ctx: InstrumentationContext, active: Context = agentContext.active()): Context | undefined {
+export function databaseSpanParent(ctx: InstrumentationContext<DatabaseSettings>, active: Context = agentContext.active()): Context | undefined {
   if (isTracingSuppressed(active)) return undefined;
-  if (ctx.config.dbRequireParentSpan) {
+  if (ctx.settings.requireParentSpan) {
     const parent = getSpanContext(active);
     if (parent === undefined || !isSpanContextValid(parent)) return undefined;
   }

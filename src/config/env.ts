@@ -47,39 +47,6 @@ export interface BatchConfig {
   readonly exportTimeoutMs: number;
 }
 
-export const INCOMING_CONTEXT_POLICIES = ['continue', 'restart', 'ignore'] as const;
-export type IncomingContextPolicy = (typeof INCOMING_CONTEXT_POLICIES)[number];
-
-/** The HTTP methods the semantic conventions call known (RFC 9110 plus PATCH). */
-export const DEFAULT_KNOWN_HTTP_METHODS: readonly string[] = [
-  'CONNECT',
-  'DELETE',
-  'GET',
-  'HEAD',
-  'OPTIONS',
-  'PATCH',
-  'POST',
-  'PUT',
-  'TRACE',
-];
-
-export interface HttpConfig {
-  /** Methods reported as they are; any other becomes `_OTHER` (OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS). */
-  readonly knownMethods: ReadonlySet<string>;
-  /** Header names (lowercase) recorded as http.request.header.* / http.response.header.*. */
-  readonly serverRequestHeaders: readonly string[];
-  readonly serverResponseHeaders: readonly string[];
-  readonly clientRequestHeaders: readonly string[];
-  readonly clientResponseHeaders: readonly string[];
-  /** Path patterns (`*` matches anything) of incoming requests that get no span. */
-  readonly serverExcludedPaths: readonly string[];
-  /** What to do with trace context arriving on incoming requests. */
-  readonly incomingContext: IncomingContextPolicy;
-}
-
-export const FASTIFY_SPAN_MODES = ['all', 'handler', 'none'] as const;
-export type FastifySpanMode = (typeof FASTIFY_SPAN_MODES)[number];
-
 export interface AgentConfig {
   readonly disabled: boolean;
   readonly logLevel: LogLevel;
@@ -100,16 +67,6 @@ export interface AgentConfig {
   /** OTEL_NODE_ENABLED_INSTRUMENTATIONS; undefined means all. */
   readonly enabledInstrumentations: readonly string[] | undefined;
   readonly disabledInstrumentations: readonly string[];
-  readonly http: HttpConfig;
-  /** Which Fastify spans to make besides naming the server span after its route. */
-  readonly fastifySpans: FastifySpanMode;
-  /**
-   * Whether database operations (pg, redis, ioredis) are traced only inside a trace: true means
-   * an operation with no active span (startup migrations, timers, queue workers) makes no span.
-   */
-  readonly dbRequireParentSpan: boolean;
-  /** Append a sqlcommenter `traceparent` comment to the queries pg sends. */
-  readonly pgSqlCommenter: boolean;
 }
 
 export interface ParsedConfig {
@@ -212,24 +169,24 @@ export function parseConfig(env: Env): ParsedConfig {
     limits,
     enabledInstrumentations: read.names('OTEL_NODE_ENABLED_INSTRUMENTATIONS'),
     disabledInstrumentations: read.names('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? [],
-    http: {
-      knownMethods: new Set(read.names('OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS') ?? DEFAULT_KNOWN_HTTP_METHODS),
-      serverRequestHeaders: read.headerNames('OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_REQUEST_HEADERS'),
-      serverResponseHeaders: read.headerNames('OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_RESPONSE_HEADERS'),
-      clientRequestHeaders: read.headerNames('OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS'),
-      clientResponseHeaders: read.headerNames('OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS'),
-      serverExcludedPaths: read.names('OTEL_INSTRUMENTATION_HTTP_SERVER_EXCLUDED_PATHS') ?? [],
-      incomingContext: read.oneOf('OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT', INCOMING_CONTEXT_POLICIES, 'continue'),
-    },
-    fastifySpans: read.oneOf('OTEL_INSTRUMENTATION_FASTIFY_SPANS', FASTIFY_SPAN_MODES, 'all'),
-    dbRequireParentSpan: read.bool('OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN', true),
-    pgSqlCommenter: read.bool('OTEL_INSTRUMENTATION_PG_SQLCOMMENTER'),
   };
   return { config, warnings };
 }
 
-/** Reads one variable at a time; an empty value counts as unset, as the OpenTelemetry spec says. */
-class EnvReader {
+/**
+ * An instrumentation's own settings (Instrumentation.readSettings), read by the same rules as the
+ * core's: every bad value becomes a warning plus the default.
+ */
+export function parseSettings<S>(env: Env, read: (reader: EnvReader) => S): { readonly settings: S; readonly warnings: readonly string[] } {
+  const warnings: string[] = [];
+  return { settings: read(new EnvReader(env, warnings)), warnings };
+}
+
+/**
+ * Reads one variable at a time; an empty value counts as unset, as the OpenTelemetry spec says.
+ * A bad value is reported through the warnings list and read as the fallback.
+ */
+export class EnvReader {
   constructor(
     private readonly env: Env,
     private readonly warnings: string[],

@@ -9,7 +9,8 @@ const TRACING_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as co
 
 /**
  * Subscribes an instrumentation to the diagnostics_channel events it names. Every handler is
- * guarded: an exception is reported once and never reaches the library that published.
+ * guarded: an exception is reported and never reaches the library that published; once the
+ * instrumentation is switched off, its handlers do nothing.
  * Returns a function that undoes the subscriptions.
  */
 export function subscribeChannels(
@@ -20,6 +21,7 @@ export function subscribeChannels(
   const undo: Unsubscribe[] = [];
   for (const subscription of instrumentation.channels ?? []) {
     const handler: Handler = (message) => {
+      if (!ctx.enabled) return;
       try {
         subscription.onMessage(message, ctx);
       } catch (error) {
@@ -49,6 +51,7 @@ function subscribeTracingChannel(
     const fn = subscription[event];
     if (fn === undefined) continue;
     handlers[event] = (message) => {
+      if (!ctx.enabled) return;
       try {
         fn.call(subscription, message, ctx);
       } catch (error) {
@@ -61,6 +64,7 @@ function subscribeTracingChannel(
   if (bindContext !== undefined) {
     // The traced function then runs with the context the subscription chose (e.g. its new span).
     channel.start.bindStore(storage, (message) => {
+      if (!ctx.enabled) return storage.getStore()!;
       try {
         return bindContext.call(subscription, message, ctx) ?? storage.getStore()!;
       } catch (error) {

@@ -1,14 +1,23 @@
 import type { Context, Tracer } from '@opentelemetry/api';
-import type { AgentConfig } from '../config/env';
+import type { EnvReader } from '../config/env';
 
-/** What an instrumentation receives when it is installed: everything it may touch of the agent. */
-export interface InstrumentationContext {
+/**
+ * What an instrumentation receives when it is installed: everything it may touch of the agent.
+ * `S` is the type of its own settings (see Instrumentation.readSettings).
+ */
+export interface InstrumentationContext<S = unknown> {
   /** Tracer whose scope is this instrumentation (`tracelet/<name>`). */
   readonly tracer: Tracer;
-  readonly config: AgentConfig;
+  /** The instrumentation's own settings, read once when the agent started. */
+  readonly settings: S;
   /**
-   * Reports a failure of the instrumentation's own code (once per instrumentation); the caller
-   * then carries on with the original behaviour.
+   * False once the instrumentation has been switched off for failing repeatedly: its wrappers
+   * (see wrap()) and channel subscribers then leave every call to the library.
+   */
+  readonly enabled: boolean;
+  /**
+   * Reports a failure of the instrumentation's own code (said once; repeated failures switch the
+   * instrumentation off); the caller then carries on with the original behaviour.
    */
   reportError(error: unknown): void;
   /**
@@ -32,7 +41,7 @@ export interface PatchTarget {
  * One patch of one module layout. Declare one ModulePatch per file layout or version range
  * rather than branching inside patch().
  */
-export interface ModulePatch {
+export interface ModulePatch<S = unknown> {
   /** Package name or builtin ('pg', '@redis/client', 'http'). */
   readonly module: string;
   /** A file inside the package, relative to its root with '/' separators; absent for the main export. */
@@ -52,37 +61,42 @@ export interface ModulePatch {
    * Wraps what it needs on the CommonJS-shaped exports (for ESM imports the loader passes the
    * module's default export when it is CommonJS). Returning a value replaces the exports.
    */
-  patch(exports: any, ctx: InstrumentationContext, target: PatchTarget): unknown;
+  patch(exports: any, ctx: InstrumentationContext<S>, target: PatchTarget): unknown;
   /** Restores what patch() wrapped. */
   unpatch?(exports: any): void;
 }
 
 /** A plain diagnostics_channel subscription. */
-export interface ChannelSubscription {
+export interface ChannelSubscription<S = unknown> {
   readonly channel: string;
-  onMessage(message: any, ctx: InstrumentationContext): void;
+  onMessage(message: any, ctx: InstrumentationContext<S>): void;
 }
 
 /** Handlers for a diagnostics_channel TracingChannel (`tracing:<name>:start|end|asyncStart|asyncEnd|error`). */
-export interface TracingChannelSubscription {
+export interface TracingChannelSubscription<S = unknown> {
   readonly tracingChannel: string;
-  start?(message: any, ctx: InstrumentationContext): void;
-  end?(message: any, ctx: InstrumentationContext): void;
-  asyncStart?(message: any, ctx: InstrumentationContext): void;
-  asyncEnd?(message: any, ctx: InstrumentationContext): void;
-  error?(message: any, ctx: InstrumentationContext): void;
+  start?(message: any, ctx: InstrumentationContext<S>): void;
+  end?(message: any, ctx: InstrumentationContext<S>): void;
+  asyncStart?(message: any, ctx: InstrumentationContext<S>): void;
+  asyncEnd?(message: any, ctx: InstrumentationContext<S>): void;
+  error?(message: any, ctx: InstrumentationContext<S>): void;
   /**
    * The context the traced function runs in, computed from the start message (typically one with
    * a new span active). Undefined keeps the caller's context.
    */
-  bindContext?(message: any, ctx: InstrumentationContext): Context | undefined;
+  bindContext?(message: any, ctx: InstrumentationContext<S>): Context | undefined;
 }
 
 /** The one small interface every unit under instrumentations/ implements. */
-export interface Instrumentation {
+export interface Instrumentation<S = unknown> {
   /** The key of OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS. */
   readonly name: string;
-  readonly patches?: readonly ModulePatch[];
-  readonly channels?: readonly ChannelSubscription[];
-  readonly tracingChannels?: readonly TracingChannelSubscription[];
+  /**
+   * Reads the instrumentation's own OTEL_INSTRUMENTATION_* variables, once, when the agent
+   * starts; a bad value becomes a warning and the default. Absent: the settings are undefined.
+   */
+  readSettings?(env: EnvReader): S;
+  readonly patches?: readonly ModulePatch<S>[];
+  readonly channels?: readonly ChannelSubscription<S>[];
+  readonly tracingChannels?: readonly TracingChannelSubscription<S>[];
 }

@@ -7,12 +7,23 @@ shimmer({ logger: (message: string) => diag.debug(`shimmer: ${message}`) });
 
 type Method = (...args: any[]) => any;
 
+/** The instrumentation a wrapper belongs to (its InstrumentationContext): whether it is still on. */
+export interface WrapperOwner {
+  readonly enabled: boolean;
+}
+
 /**
- * Replaces target[name] with wrapper(original), keeping the property's enumerability. Refuses
- * (returns false, says why at debug level) when there is no function there, when it is already
- * wrapped by this agent, or when the property cannot be replaced.
+ * Replaces target[name] with wrapper(original), keeping the property's enumerability. While
+ * `owner` is switched off (see InstrumentationContext.enabled), calls go straight to the
+ * original. Refuses (returns false, says why at debug level) when there is no function there,
+ * when it is already wrapped by this agent, or when the property cannot be replaced.
  */
-export function wrap<T extends object>(target: T, name: (keyof T & string) | symbol, wrapper: (original: any) => Method): boolean {
+export function wrap<T extends object>(
+  owner: WrapperOwner,
+  target: T,
+  name: (keyof T & string) | symbol,
+  wrapper: (original: any) => Method,
+): boolean {
   const original = (target as Record<string | symbol, unknown>)[name];
   if (typeof original !== 'function') {
     diag.debug(`not wrapping ${String(name)}: it is not a function`);
@@ -25,7 +36,12 @@ export function wrap<T extends object>(target: T, name: (keyof T & string) | sym
     return false;
   }
   const wrapped = shimmer.wrap(target as Record<string, Method>, name as string, (fn: Method) => {
-    const replacement = wrapper(fn);
+    const traced = wrapper(fn);
+    const replacement = function (this: unknown) {
+      return owner.enabled ? traced.apply(this, arguments as never) : fn.apply(this, arguments as never);
+    };
+    Object.defineProperty(replacement, 'name', { value: traced.name });
+    Object.defineProperty(replacement, 'length', { value: traced.length });
     Object.defineProperty(replacement, kWrapped, { value: true });
     return replacement;
   });

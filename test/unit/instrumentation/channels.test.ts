@@ -1,23 +1,17 @@
 import * as dc from 'node:diagnostics_channel';
 import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/env';
 import { AsyncLocalStorageContextManager } from '../../../src/context/async-local-storage-context-manager';
 import { subscribeChannels } from '../../../src/instrumentation/channels';
-import type { InstrumentationContext } from '../../../src/instrumentation/types';
+import { instrumentationContext } from '../../helpers/instrumentation-context';
 
 const manager = new AsyncLocalStorageContextManager();
 context.setGlobalContextManager(manager);
 const KEY = createContextKey('channel test');
 
 function testContext() {
-  const errors: unknown[] = [];
-  const ctx: InstrumentationContext = {
-    tracer: trace.getTracer('t'),
-    config: parseConfig({}).config,
-    reportError: (error) => errors.push(error),
-    reportUnsupported: () => undefined,
-  };
+    const ctx = instrumentationContext({ name: 'test' }, trace.getTracer('t'));
+  const errors = ctx.errors;
   return { ctx, errors };
 }
 

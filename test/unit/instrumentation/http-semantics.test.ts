@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KNOWN_HTTP_METHODS } from '../../../src/config/env';
+import { DEFAULT_KNOWN_HTTP_METHODS } from '../../../instrumentations/http/settings';
 import {
   fullUrl,
   httpSpanName,

@@ -9,11 +9,13 @@ afterEach(() => {
   messages.length = 0;
 });
 
+const on = { enabled: true };
+
 describe('wrap', () => {
   it('replaces a method with the wrapper of the original, keeping enumerability, and unwraps it', () => {
     const target = { greet(name: string) { return `hi ${name}`; } };
     const original = target.greet;
-    expect(wrap(target, 'greet', (fn) => function (this: unknown, ...args: unknown[]) { return `[${fn.apply(this, args)}]`; })).toBe(true);
+    expect(wrap(on, target, 'greet', (fn) => function (this: unknown, ...args: unknown[]) { return `[${fn.apply(this, args)}]`; })).toBe(true);
     expect(target.greet('a')).toBe('[hi a]');
     expect(Object.keys(target)).toEqual(['greet']);
     expect(isWrapped(target, 'greet')).toBe(true);
@@ -24,17 +26,17 @@ describe('wrap', () => {
 
   it('never wraps the same method twice', () => {
     const target = { run: () => 1 };
-    wrap(target, 'run', (fn) => () => fn() + 1);
-    expect(wrap(target, 'run', (fn) => () => fn() + 100)).toBe(false);
+    wrap(on, target, 'run', (fn) => () => fn() + 1);
+    expect(wrap(on, target, 'run', (fn) => () => fn() + 100)).toBe(false);
     expect(target.run()).toBe(2);
   });
 
   it('refuses non-functions and read-only properties without throwing or printing to the console', () => {
     const frozen = Object.freeze({ run: () => 1 });
     const target = { value: 42 } as Record<string, unknown>;
-    expect(wrap(target, 'value', () => () => 0)).toBe(false);
-    expect(wrap(target, 'missing', () => () => 0)).toBe(false);
-    expect(wrap(frozen, 'run', () => () => 0)).toBe(false);
+    expect(wrap(on, target, 'value', () => () => 0)).toBe(false);
+    expect(wrap(on, target, 'missing', () => () => 0)).toBe(false);
+    expect(wrap(on, frozen, 'run', () => () => 0)).toBe(false);
     expect(frozen.run()).toBe(1);
     expect(messages.filter((m) => m.includes('not wrapping'))).toHaveLength(3);
   });
@@ -44,5 +46,16 @@ describe('wrap', () => {
     const target = { run };
     unwrap(target, 'run');
     expect(target.run).toBe(run);
+  });
+
+  it('hands calls straight to the original while its instrumentation is switched off', () => {
+    const owner = { enabled: true };
+    const target = { run(n: number) { return n; } };
+    wrap(owner, target, 'run', (fn) => function run(this: unknown, n: number) { return fn.call(this, n) * 10; });
+    expect(target.run(2)).toBe(20);
+    owner.enabled = false;
+    expect(target.run(2)).toBe(2);
+    expect(target.run.name).toBe('run');
+    expect(target.run.length).toBe(1);
   });
 });

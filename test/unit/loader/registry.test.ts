@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/env';
 import { diag } from '../../../src/diag/logger';
-import type { Instrumentation, InstrumentationContext, ModulePatch } from '../../../src/instrumentation/types';
+import type { Instrumentation, ModulePatch } from '../../../src/instrumentation/types';
 import { PatchRegistry, type RegisteredPatch } from '../../../src/loader/registry';
+import { instrumentationContext } from '../../helpers/instrumentation-context';
 
 const messages: string[] = [];
 diag.setSink((line) => messages.push(line));
@@ -15,12 +15,7 @@ afterEach(() => {
   messages.length = 0;
 });
 
-const context: InstrumentationContext = {
-  tracer: trace.getTracer('test'),
-  config: parseConfig({}).config,
-  reportError: () => undefined,
-  reportUnsupported: () => undefined,
-};
+const context = instrumentationContext({ name: 'test' }, trace.getTracer('test'));
 
 function packageDir(name: string, version: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'registry-')), 'node_modules', name);

@@ -1,3 +1,4 @@
+import { fastifyInstrumentation } from '../../../../instrumentations/fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrapHandler } from '../../../../instrumentations/fastify/handler';
 import { wrapHook } from '../../../../instrumentations/fastify/hooks';
@@ -5,8 +6,7 @@ import { startRequest } from '../../../../instrumentations/fastify/request-state
 import { agentContext } from '../../../../src/api/active';
 import { ROOT_CONTEXT } from '../../../../src/api/context';
 import { getSpan, setSpan } from '../../../../src/api/trace';
-import { parseConfig } from '../../../../src/config/env';
-import type { InstrumentationContext } from '../../../../src/instrumentation/types';
+import { instrumentationContext } from '../../../helpers/instrumentation-context';
 import type { ReadableSpan } from '../../../../src/trace/types';
 import { installContextManager, removeContextManager } from '../../../helpers/context';
 import { testProvider } from '../../../helpers/in-memory';
@@ -18,14 +18,7 @@ afterAll(() => removeContextManager());
 
 function setup() {
   const { tracer, processor } = testProvider();
-  const ctx: InstrumentationContext = {
-    tracer,
-    config: parseConfig({}).config,
-    reportError: (error) => {
-      throw error;
-    },
-    reportUnsupported: () => undefined,
-  };
+  const ctx = instrumentationContext(fastifyInstrumentation, tracer, {}, { throwErrors: true });
   const server = tracer.startSpan('server');
   const request = {};
   startRequest(request, setSpan(ROOT_CONTEXT, server));

@@ -3,9 +3,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchInstrumentation } from '../../../../instrumentations/fetch';
 import { setPropagator } from '../../../../src/api/active';
 import { agentContext, setSpan, SpanKind, SpanStatusCode, suppressTracing } from '../../../../src/instrumentation/api';
-import { parseConfig } from '../../../../src/config/env';
 import { subscribeChannels } from '../../../../src/instrumentation/channels';
-import type { InstrumentationContext } from '../../../../src/instrumentation/types';
+import { instrumentationContext } from '../../../helpers/instrumentation-context';
 import { createPropagator } from '../../../../src/propagation/composite';
 import { installContextManager } from '../../../helpers/context';
 import { testProvider } from '../../../helpers/in-memory';
@@ -18,13 +17,8 @@ import { testProvider } from '../../../helpers/in-memory';
 const manager = installContextManager();
 setPropagator(createPropagator(['tracecontext']));
 const { processor, tracer: parentTracer, provider } = testProvider();
-const errors: unknown[] = [];
-const ctx: InstrumentationContext = {
-  tracer: provider.getTracer('tracelet/fetch'),
-  config: parseConfig({ OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS: 'x-tag' }).config,
-  reportError: (error) => errors.push(error),
-  reportUnsupported: () => undefined,
-};
+const ctx = instrumentationContext(fetchInstrumentation, provider.getTracer('tracelet/fetch'), { OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS: 'x-tag' });
+const errors = ctx.errors;
 const unsubscribe = subscribeChannels(fetchInstrumentation, ctx, manager.storage);
 afterAll(unsubscribe);
 beforeEach(() => {

@@ -3,9 +3,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ioredisInstrumentation } from '../../../../instrumentations/ioredis';
 import { sendCommandOriginPatch, sendCommandSpanPatch } from '../../../../instrumentations/ioredis/send-command';
 import { agentContext, setSpan, SpanKind } from '../../../../src/instrumentation/api';
-import { parseConfig } from '../../../../src/config/env';
 import { subscribeChannels } from '../../../../src/instrumentation/channels';
-import type { InstrumentationContext } from '../../../../src/instrumentation/types';
+import { instrumentationContext } from '../../../helpers/instrumentation-context';
 import { installContextManager } from '../../../helpers/context';
 import { testProvider } from '../../../helpers/in-memory';
 
@@ -16,13 +15,8 @@ import { testProvider } from '../../../helpers/in-memory';
  */
 const manager = installContextManager();
 const { processor, tracer: parentTracer, provider } = testProvider();
-const errors: unknown[] = [];
-const ctx: InstrumentationContext = {
-  tracer: provider.getTracer('tracelet/ioredis'),
-  config: parseConfig({}).config,
-  reportError: (error) => errors.push(error),
-  reportUnsupported: () => undefined,
-};
+const ctx = instrumentationContext(ioredisInstrumentation, provider.getTracer('tracelet/ioredis'));
+const errors = ctx.errors;
 const unsubscribe = subscribeChannels(ioredisInstrumentation, ctx, manager.storage);
 afterAll(unsubscribe);
 beforeEach(() => {
@@ -175,7 +169,7 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
 
 describe('ioredis before 5.11 (Redis#sendCommand patched)', () => {
   /** Outside any trace too: OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN=false. */
-  const everywhere: InstrumentationContext = { ...ctx, config: parseConfig({ OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN: 'false' }).config };
+  const everywhere = instrumentationContext(ioredisInstrumentation, ctx.tracer, { OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN: 'false' }, { errors });
 
   class OldRedis {
     status = 'ready';

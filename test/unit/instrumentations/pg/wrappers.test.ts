@@ -4,10 +4,10 @@ import { patchConnect } from '../../../../instrumentations/pg/client-connect';
 import { patchQuery } from '../../../../instrumentations/pg/client-query';
 import { patchPool } from '../../../../instrumentations/pg/pool-connect';
 import { agentContext, getSpan, ROOT_CONTEXT, setSpan, suppressTracing } from '../../../../src/instrumentation/api';
-import { parseConfig } from '../../../../src/config/env';
-import type { InstrumentationContext } from '../../../../src/instrumentation/types';
+import { pgInstrumentation, type PgSettings } from '../../../../instrumentations/pg';
 import { installContextManager, removeContextManager } from '../../../helpers/context';
 import { testProvider } from '../../../helpers/in-memory';
+import { instrumentationContext, type TestInstrumentationContext } from '../../../helpers/instrumentation-context';
 
 /**
  * The wrappers on stand-ins for pg's Client and pg-pool's Pool that follow their argument rules
@@ -19,13 +19,8 @@ afterAll(() => removeContextManager());
 const { tracer, processor } = testProvider();
 const errors: unknown[] = [];
 
-function instrumentationContext(env: Record<string, string> = {}): InstrumentationContext {
-  return {
-    tracer,
-    config: parseConfig(env).config,
-    reportError: (error) => errors.push(error),
-    reportUnsupported: () => undefined,
-  };
+function pgContext(env: Record<string, string> = {}): TestInstrumentationContext<PgSettings> {
+  return instrumentationContext(pgInstrumentation, tracer, env, { errors });
 }
 
 type Callback = (error: unknown, result?: unknown, release?: unknown) => void;
@@ -86,7 +81,7 @@ class FakePool {
 }
 
 const unpatchedQuery = FakeClient.prototype.query;
-const ctx = instrumentationContext();
+const ctx = pgContext();
 patchQuery(FakeClient.prototype as never, ctx);
 patchConnect(FakeClient.prototype as never, ctx);
 patchPool(FakePool.prototype as never, ctx);
@@ -96,7 +91,7 @@ class CommentingClient extends FakeClient {}
 CommentingClient.prototype.query = function (this: FakeClient, ...args: unknown[]) {
   return unpatchedQuery.apply(this, args as never);
 };
-patchQuery(CommentingClient.prototype as never, instrumentationContext({ OTEL_INSTRUMENTATION_PG_SQLCOMMENTER: 'true' }));
+patchQuery(CommentingClient.prototype as never, pgContext({ OTEL_INSTRUMENTATION_PG_SQLCOMMENTER: 'true' }));
 
 beforeEach(() => {
   processor.spans.length = 0;

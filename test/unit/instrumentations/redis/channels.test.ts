@@ -3,9 +3,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisInstrumentation } from '../../../../instrumentations/redis';
 import { queuedArgsPatch } from '../../../../instrumentations/redis/queued-args';
 import { agentContext, setSpan, SpanKind, suppressTracing } from '../../../../src/instrumentation/api';
-import { parseConfig } from '../../../../src/config/env';
 import { subscribeChannels } from '../../../../src/instrumentation/channels';
-import type { InstrumentationContext } from '../../../../src/instrumentation/types';
+import { instrumentationContext } from '../../../helpers/instrumentation-context';
 import { installContextManager } from '../../../helpers/context';
 import { testProvider } from '../../../helpers/in-memory';
 
@@ -16,13 +15,8 @@ import { testProvider } from '../../../helpers/in-memory';
  */
 const manager = installContextManager();
 const { processor, tracer: parentTracer, provider } = testProvider();
-const errors: unknown[] = [];
-const ctx: InstrumentationContext = {
-  tracer: provider.getTracer('tracelet/redis'),
-  config: parseConfig({}).config,
-  reportError: (error) => errors.push(error),
-  reportUnsupported: () => undefined,
-};
+const ctx = instrumentationContext(redisInstrumentation, provider.getTracer('tracelet/redis'));
+const errors = ctx.errors;
 const unsubscribe = subscribeChannels(redisInstrumentation, ctx, manager.storage);
 afterAll(unsubscribe);
 beforeEach(() => {

@@ -1,8 +1,8 @@
+import { redisInstrumentation } from '../../../../instrumentations/redis';
 import { describe, expect, it } from 'vitest';
 import { poolContextPatch } from '../../../../instrumentations/redis/pool-context';
 import { agentContext, createContextKey, ROOT_CONTEXT } from '../../../../src/instrumentation/api';
-import { parseConfig } from '../../../../src/config/env';
-import type { InstrumentationContext } from '../../../../src/instrumentation/types';
+import { instrumentationContext } from '../../../helpers/instrumentation-context';
 import { installContextManager } from '../../../helpers/context';
 import { testProvider } from '../../../helpers/in-memory';
 
@@ -29,14 +29,7 @@ class FakePool {
   }
 }
 
-const ctx: InstrumentationContext = {
-  tracer: testProvider().provider.getTracer('tracelet/redis'),
-  config: parseConfig({}).config,
-  reportError: (error) => {
-    throw error;
-  },
-  reportUnsupported: () => undefined,
-};
+const ctx = instrumentationContext(redisInstrumentation, testProvider().provider.getTracer('tracelet/redis'), {}, { throwErrors: true });
 poolContextPatch.patch({ RedisClientPool: FakePool }, ctx, { module: '@redis/client', version: '5.12.1', viaImport: false });
 
 describe('node-redis client pool', () => {

@@ -1,0 +1,34 @@
+import type { EnvReader } from '../../src/config/env';
+
+export const INCOMING_CONTEXT_POLICIES = ['continue', 'restart', 'ignore'] as const;
+export type IncomingContextPolicy = (typeof INCOMING_CONTEXT_POLICIES)[number];
+
+/** The HTTP methods the semantic conventions call known (RFC 9110 plus PATCH). */
+export const DEFAULT_KNOWN_HTTP_METHODS: readonly string[] = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
+
+/** The settings of the HTTP family: the http instrumentation (server and client) and fetch. */
+export interface HttpSettings {
+  /** Methods reported as they are; any other becomes `_OTHER` (OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS). */
+  readonly knownMethods: ReadonlySet<string>;
+  /** Header names (lowercase) recorded as http.request.header.* / http.response.header.*. */
+  readonly serverRequestHeaders: readonly string[];
+  readonly serverResponseHeaders: readonly string[];
+  readonly clientRequestHeaders: readonly string[];
+  readonly clientResponseHeaders: readonly string[];
+  /** Path patterns (`*` matches anything) of incoming requests that get no span. */
+  readonly serverExcludedPaths: readonly string[];
+  /** What to do with trace context arriving on incoming requests. */
+  readonly incomingContext: IncomingContextPolicy;
+}
+
+export function readHttpSettings(env: EnvReader): HttpSettings {
+  return {
+    knownMethods: new Set(env.names('OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS') ?? DEFAULT_KNOWN_HTTP_METHODS),
+    serverRequestHeaders: env.headerNames('OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_REQUEST_HEADERS'),
+    serverResponseHeaders: env.headerNames('OTEL_INSTRUMENTATION_HTTP_SERVER_CAPTURE_RESPONSE_HEADERS'),
+    clientRequestHeaders: env.headerNames('OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS'),
+    clientResponseHeaders: env.headerNames('OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS'),
+    serverExcludedPaths: env.names('OTEL_INSTRUMENTATION_HTTP_SERVER_EXCLUDED_PATHS') ?? [],
+    incomingContext: env.oneOf('OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT', INCOMING_CONTEXT_POLICIES, 'continue'),
+  };
+}

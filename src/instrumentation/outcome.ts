@@ -1,0 +1,183 @@
+import type { Context, Exception, Span } from '@opentelemetry/api';
+import { agentContext } from '../api/active';
+import { SpanStatusCode } from '../api/trace';
+import { ATTR_DB_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE, ERROR_TYPE_VALUE_OTHER } from '../semconv';
+import type { InstrumentationContext } from './types';
+
+/**
+ * The one way an instrumentation ends the span of a call: when the call's promise settles, when
+ * its callback is called, or when the library reports the outcome some other way (an event, a
+ * diagnostics channel message), through `end`/`fail`. Every method is guarded: a failure of the
+ * agent's own work is reported through the instrumentation's context (which switches a
+ * repeatedly failing instrumentation off) and swallowed. The application's own callbacks,
+ * results and errors pass through unchanged, outside the guard.
+ */
+
+/** A function called with any `this` and arguments. */
+export type AnyFunction = (...args: unknown[]) => unknown;
+
+/** How a library's failure shows on its span. */
+export interface Failure {
+  /** error.type; absent for a span kind the conventions give none (a framework's handler). */
+  readonly type?: string;
+  /** db.response.status_code: the code a database server answered with. */
+  readonly statusCode?: string;
+  /** The status description. It must quote no application data (a query's values). */
+  readonly message?: string;
+  /** Recorded as an exception event; absent records none. */
+  readonly exception?: Exception;
+}
+
+/** Reads a library's error the way its conventions ask (SQLSTATE, Redis error prefixes...). */
+export type DescribeFailure = (error: unknown) => Failure;
+
+/** Adds what a successful call's result says to its span (the client a pool handed over...). */
+export type OnSuccess = (span: Span, result: unknown) => void;
+
+/** The error's string code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT), else its name, else `_OTHER`. */
+export function errorType(error: unknown): string {
+  if (error === null || typeof error !== 'object') return ERROR_TYPE_VALUE_OTHER;
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  // A numeric code (DOMException's legacy 20 for AbortError) says less than the name.
+  if (typeof code === 'string' && code !== '') return code;
+  return typeof name === 'string' && name !== '' ? name : ERROR_TYPE_VALUE_OTHER;
+}
+
+/** The error's message: the string itself, or a string `message` property. */
+export function errorMessage(error: unknown): string | undefined {
+  if (typeof error === 'string') return error;
+  const message = error !== null && typeof error === 'object' ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : undefined;
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/** The default description: error.type from errorType, an Error recorded as it is. */
+export const describeError: DescribeFailure = (error) => ({
+  type: errorType(error),
+  message: errorMessage(error),
+  exception: error instanceof Error ? error : undefined,
+});
+
+/** Marks a span failed as `describe` reads the error. Does nothing on a span that no longer records. */
+export function recordFailure(span: Span, error: unknown, describe: DescribeFailure = describeError): void {
+  if (!span.isRecording()) return;
+  const failure = describe(error);
+  if (failure.exception !== undefined) span.recordException(failure.exception);
+  if (failure.type !== undefined) span.setAttribute(ATTR_ERROR_TYPE, failure.type);
+  if (failure.statusCode !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, failure.statusCode);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+}
+
+/**
+ * How one kind of call of one library ends its span: the library's failure description and,
+ * optionally, what a result adds. Made once per kind of call (when the instrumentation is
+ * installed), so ending a span allocates nothing of its own.
+ */
+export class Outcome {
+  constructor(
+    private readonly ctx: InstrumentationContext,
+    private readonly describe: DescribeFailure = describeError,
+    private readonly onSuccess?: OnSuccess,
+  ) {}
+
+  /** Ends the span the way a Node callback reports: failed when `error` is set, else succeeded with `result`. */
+  end(span: Span, error?: unknown, result?: unknown): void {
+    try {
+      if (error !== null && error !== undefined) recordFailure(span, error, this.describe);
+      else if (this.onSuccess !== undefined && span.isRecording()) this.onSuccess(span, result);
+    } catch (failure) {
+      this.ctx.reportError(failure);
+    }
+    this.close(span);
+  }
+
+  /** Ends the span failed, whatever `error` is (undefined included: an abort with no error). */
+  fail(span: Span, error: unknown): void {
+    try {
+      recordFailure(span, error, this.describe);
+    } catch (failure) {
+      this.ctx.reportError(failure);
+    }
+    this.close(span);
+  }
+
+  /**
+   * What the caller gets in place of the library's promise: settled like it, once the span has
+   * ended. Returning a derived promise (rather than adding handlers to the library's) keeps a
+   * rejection nobody handles an unhandled rejection, as it would be without the agent.
+   */
+  promise<T>(span: Span, promise: PromiseLike<T>): PromiseLike<T> {
+    return promise.then(
+      (result) => {
+        this.end(span, undefined, result);
+        return result;
+      },
+      (error: unknown) => {
+        this.fail(span, error);
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Ends the span when `promise` settles, leaving the promise to whoever it was returned to (a
+   * framework that handles its rejection itself). The handlers never throw, so the promise they
+   * make never rejects.
+   */
+  observe(span: Span, promise: PromiseLike<unknown>): void {
+    try {
+      void promise.then(
+        (result) => this.end(span, undefined, result),
+        (error: unknown) => this.fail(span, error),
+      );
+    } catch (failure) {
+      this.ctx.reportError(failure);
+      this.close(span);
+    }
+  }
+
+  /**
+   * The callback the library gets in place of the caller's: it ends the span (Node callback
+   * convention: error first), then calls the caller's callback in the caller's context with the
+   * same `this` and arguments (libraries call back from their sockets' events, which run in
+   * whatever context opened the socket).
+   */
+  callback(span: Span, caller: Context, callback: AnyFunction): AnyFunction {
+    const outcome = this;
+    return function (this: unknown) {
+      outcome.end(span, arguments[0], arguments[1]);
+      return agentContext.apply(caller, callback, this, arguments);
+    };
+  }
+
+  /**
+   * Calls the library's method for a traced call and ties the span to it: a synchronous throw
+   * fails the span (and is rethrown as it is); without a callback (`callbackGiven` false) the
+   * span ends with the returned promise, or at once for any other result. `within` is the
+   * context the method itself runs in, when not the caller's.
+   */
+  call(span: Span, original: AnyFunction, self: unknown, args: ArrayLike<unknown>, callbackGiven: boolean, within?: Context): unknown {
+    let result: unknown;
+    try {
+      result = within === undefined ? original.apply(self, args as unknown[]) : agentContext.apply(within, original, self, args);
+    } catch (error) {
+      this.fail(span, error);
+      throw error;
+    }
+    if (callbackGiven) return result;
+    if (isThenable(result)) return this.promise(span, result);
+    this.end(span, undefined, result);
+    return result;
+  }
+
+  private close(span: Span): void {
+    try {
+      span.end();
+    } catch (failure) {
+      this.ctx.reportError(failure);
+    }
+  }
+}
