@@ -1,12 +1,23 @@
 import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
 import { getServerRequest } from '../../src/instrumentation/http-server-request';
+import { isThenable } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_HTTP_ROUTE } from '../../src/semconv';
-import { kTraced } from './hooks';
-import { isThenable, stateOf, type RequestState } from './request-state';
 import type { FastifySettings } from './index';
+import { dressAs, isTracedWrapper, stateOf, type RequestState } from './request-state';
+
+/**
+ * The route handler's span, and every way it ends (this module is the only one that ends it):
+ * - an async handler: when its promise settles (a rejection is recorded on it);
+ * - a handler that returns a value, or has already sent (or hijacked) the reply: at once;
+ * - a callback-style handler: when its reply is sent (the onSend hook below), or fails (onError);
+ * - a reply that never goes through onSend (hijacked later, connection aborted): when the
+ *   response ends, through the http server request's onEnd.
+ * Whichever comes first ends it (Outcome ends a span once); the others find it ended.
+ */
 
 type Handler = (this: unknown, request: unknown, reply: unknown) => unknown;
+type Done = (error?: unknown, value?: unknown) => void;
 
 interface Reply {
   readonly sent?: boolean;
@@ -14,12 +25,10 @@ interface Reply {
 
 /**
  * Wraps a route handler so each call is an INTERNAL span, child of the server span, active while
- * the handler runs, so the work it starts (queries, calls) is its child. It ends when the
- * handler's promise settles, when it returns a value (or the reply is already sent, hijacked
- * included), or else when the reply is sent (onSend) or the response ends, whichever is first.
+ * the handler runs, so the work it starts (queries, calls) is its child.
  */
 export function wrapHandler(handler: Handler, route: string, ctx: InstrumentationContext<FastifySettings>): Handler {
-  if (typeof handler !== 'function' || (handler as { [kTraced]?: boolean })[kTraced] === true) return handler;
+  if (typeof handler !== 'function' || isTracedWrapper(handler)) return handler;
   const functionName = handler.name || undefined;
   const spanName = `handler ${route}`;
 
@@ -37,32 +46,46 @@ export function wrapHandler(handler: Handler, route: string, ctx: Instrumentatio
     try {
       result = agentContext.apply(setSpan(state.serverContext, span), handler, this, arguments);
     } catch (error) {
-      state.endHandler(error);
+      endHandlerSpan(state, error);
       throw error;
     }
     if (!recording) {
       // Nothing to end: an unsampled span costs no promise reaction and no response hook.
       state.handlerSpan = undefined;
     } else if (isThenable(result)) {
-      result.then(
-        () => state.endHandler(),
-        (error: unknown) => state.endHandler(error),
-      );
+      state.outcome.observe(span, result);
     } else if (result !== undefined || (reply as Reply).sent === true) {
-      state.endHandler();
+      endHandlerSpan(state);
     } else {
       endWithResponse(state);
     }
     return result;
   };
-  Object.defineProperty(traced, 'length', { value: handler.length });
-  Object.defineProperty(traced, 'name', { value: handler.name });
-  Object.defineProperty(traced, kTraced, { value: true });
-  return traced;
+  return dressAs(traced, handler);
+}
+
+/** Ends the handler span still open for this request, once, with the error it ended with if any. */
+function endHandlerSpan(state: RequestState, error?: unknown): void {
+  const span = state.handlerSpan;
+  if (span === undefined) return;
+  state.handlerSpan = undefined;
+  state.outcome.end(span, error);
+}
+
+/** onSend: a callback-style handler's reply is on its way. */
+export function endHandlerOnSend(request: unknown, _reply: unknown, payload: unknown, done: Done): void {
+  const state = stateOf(request);
+  if (state !== undefined) endHandlerSpan(state);
+  done(null, payload);
+}
+
+/** onError: the handler failed (passed an error to the reply, or threw): recorded on its span. */
+export function endHandlerOnError(state: RequestState, error: unknown): void {
+  endHandlerSpan(state, error);
 }
 
 /** A callback-style handler whose reply never comes through onSend (hijacked, aborted) ends with the response. */
 function endWithResponse(state: RequestState): void {
   const serverRequest = getServerRequest(state.serverContext);
-  if (serverRequest !== undefined && serverRequest.onEnd === undefined) serverRequest.onEnd = () => state.endHandler();
+  if (serverRequest !== undefined && serverRequest.onEnd === undefined) serverRequest.onEnd = () => endHandlerSpan(state);
 }

@@ -28,9 +28,9 @@ import { agentContext } from '../../src/instrumentation/api';
 import { setHttpRoute, setHttpServerError } from '../../src/instrumentation/http-server-request';
 import { satisfies } from '../../src/instrumentation/version-range';
 import { wrap } from '../../src/instrumentation/wrap';
-import { wrapHandler } from './handler';
+import { endHandlerOnError, endHandlerOnSend, wrapHandler } from './handler';
 import { TRACED_HOOKS, wrapHook } from './hooks';
-import { startRequest, stateOf } from './request-state';
+import { fastifyOutcome, stateOf, trackRequest } from './request-state';
 
 export const SUPPORTED_FASTIFY = '>=4 <6';
 
@@ -67,32 +67,37 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
   Object.defineProperty(fastify, kInstrumented, { value: true });
   const mode = ctx.settings.spans;
   const addHook = fastify.addHook;
+  const outcome = fastifyOutcome(ctx);
 
   addHook.call(fastify, 'onRequest', function tracingOnRequest(request: FastifyRequest, _reply: unknown, done: Done) {
     try {
+      // Switched off: no request state, so every hook and handler wrapper steps aside too.
+      if (!ctx.enabled) return;
       const serverContext = agentContext.active();
-      startRequest(request, serverContext);
+      trackRequest(request, serverContext, outcome);
       const route = routeOf(request);
       if (route !== undefined) setHttpRoute(serverContext, route);
     } catch (error) {
       ctx.reportError(error);
+    } finally {
+      done();
     }
-    done();
   });
   addHook.call(fastify, 'onError', function tracingOnError(request: unknown, _reply: unknown, error: unknown, done: Done) {
-    const state = stateOf(request);
-    if (state !== undefined) {
-      state.endHandler(error);
-      setHttpServerError(state.serverContext, error);
+    try {
+      const state = stateOf(request);
+      if (state !== undefined) {
+        endHandlerOnError(state, error);
+        setHttpServerError(state.serverContext, error);
+      }
+    } catch (failure) {
+      ctx.reportError(failure);
     }
     done();
   });
   if (mode === 'none') return;
 
-  addHook.call(fastify, 'onSend', function tracingOnSend(request: unknown, _reply: unknown, payload: unknown, done: Done) {
-    stateOf(request)?.endHandler();
-    done(null, payload);
-  });
+  addHook.call(fastify, 'onSend', endHandlerOnSend);
   addHook.call(fastify, 'onRoute', function tracingOnRoute(this: FastifyInstance, route: RouteOptions) {
     try {
       const url = typeof route.url === 'string' ? route.url : '';

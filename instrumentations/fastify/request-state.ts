@@ -1,31 +1,23 @@
-import type { Context, Exception, Span } from '@opentelemetry/api';
-import { SpanStatusCode } from '../../src/instrumentation/api';
+import type { Context, Span } from '@opentelemetry/api';
+import { Outcome, type DescribeFailure } from '../../src/instrumentation/outcome';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
+import type { InstrumentationContext } from '../../src/instrumentation/types';
+import type { FastifySettings } from './index';
 
 /** What the instrumentation tracks per Fastify request (keyed by Fastify's Request object). */
-export class RequestState {
-  /** The route handler's span, while it runs or until its reply is sent. */
-  handlerSpan: Span | undefined = undefined;
-
-  constructor(
-    /** The request's context when Fastify started it: the HTTP server span is active in it. */
-    readonly serverContext: Context,
-  ) {}
-
-  /** Ends the handler span, once, recording the error it ended with if any. */
-  endHandler(error?: unknown): void {
-    const span = this.handlerSpan;
-    if (span === undefined) return;
-    this.handlerSpan = undefined;
-    if (error !== undefined) recordError(span, error);
-    span.end();
-  }
+export interface RequestState {
+  /** The request's context when Fastify started it: the HTTP server span is active in it. */
+  readonly serverContext: Context;
+  /** How the request's hook and handler spans end. */
+  readonly outcome: Outcome;
+  /** The route handler's span, while it runs or until its reply is sent (see handler.ts). */
+  handlerSpan: Span | undefined;
 }
 
 const states = new SymbolSlot<RequestState>('tracelet.fastify.request');
 
-export function startRequest(request: object, serverContext: Context): RequestState {
-  const state = new RequestState(serverContext);
+export function trackRequest(request: object, serverContext: Context, outcome: Outcome): RequestState {
+  const state: RequestState = { serverContext, outcome, handlerSpan: undefined };
   states.set(request, state);
   return state;
 }
@@ -34,16 +26,30 @@ export function stateOf(request: unknown): RequestState | undefined {
   return request !== null && typeof request === 'object' ? states.get(request) : undefined;
 }
 
-/** An exception event and error status on the span where the error happened. */
-export function recordError(span: Span, error: unknown): void {
-  if (error instanceof Error) {
-    span.recordException(error as Exception);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-  } else {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
-  }
+/**
+ * A failed hook or handler: an exception event and error status on the span where the error
+ * happened. No error.type: the conventions give INTERNAL spans of a framework none, and the
+ * server span gets it from the response.
+ */
+const describeFastifyFailure: DescribeFailure = (error) =>
+  error instanceof Error ? { exception: error, message: error.message } : { message: String(error) };
+
+/** How Fastify hook and handler spans end. */
+export function fastifyOutcome(ctx: InstrumentationContext<FastifySettings>): Outcome {
+  return new Outcome(ctx, describeFastifyFailure);
 }
 
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+/** Marks the instrumentation's wrappers of hooks and handlers, so that a function is never wrapped twice. */
+const kTraced = Symbol('tracelet.fastify.traced');
+
+export function isTracedWrapper(fn: unknown): boolean {
+  return typeof fn === 'function' && (fn as { [kTraced]?: boolean })[kTraced] === true;
+}
+
+/** Gives a wrapper the length and name Fastify reads off the function it wraps, and marks it. */
+export function dressAs<F extends Function>(wrapper: F, original: Function): F {
+  Object.defineProperty(wrapper, 'length', { value: original.length });
+  Object.defineProperty(wrapper, 'name', { value: original.name });
+  Object.defineProperty(wrapper, kTraced, { value: true });
+  return wrapper;
 }

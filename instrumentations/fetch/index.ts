@@ -36,7 +36,7 @@
  * - Requests made in a context with tracing suppressed (the agent's own exports) get no span and
  *   no propagation headers; undici WebSocket and EventSource handshakes get a span like any request.
  */
-import type { Exception, Span, TextMapSetter } from '@opentelemetry/api';
+import type { Span, TextMapSetter } from '@opentelemetry/api';
 import {
   agentContext,
   isTracingSuppressed,
@@ -46,6 +46,7 @@ import {
   SpanStatusCode,
 } from '../../src/instrumentation/api';
 import { captureHeaders, httpSpanName, normaliseMethod } from '../../src/instrumentation/http-semantics';
+import { outcomeOf } from '../../src/instrumentation/outcome';
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import {
@@ -59,7 +60,6 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
-  ERROR_TYPE_VALUE_OTHER,
   httpRequestHeaderAttribute,
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
@@ -158,37 +158,20 @@ function onResponseHeaders({ request, response }: HeadersMessage, ctx: Instrumen
   }
 }
 
-function onResponseComplete({ request }: CreateMessage): void {
+function onResponseComplete({ request }: CreateMessage, ctx: InstrumentationContext<HttpSettings>): void {
   const span = spans.get(request);
   if (span === undefined) return;
   spans.delete(request);
-  span.end();
+  outcomeOf(ctx).end(span);
 }
 
-function onRequestError({ request, error }: ErrorMessage): void {
+/** error.type is the error's code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT), else its name (AbortError). */
+function onRequestError({ request, error }: ErrorMessage, ctx: InstrumentationContext<HttpSettings>): void {
   const span = spans.get(request);
   // Also undefined for an error published after the request already ended (undici 5 can do so).
   if (span === undefined) return;
   spans.delete(request);
-  span.recordException(error as Exception);
-  span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-  span.end();
-}
-
-/** The error's string code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT), else its name (AbortError). */
-function errorType(error: unknown): string {
-  if (error === null || typeof error !== 'object') return ERROR_TYPE_VALUE_OTHER;
-  const { code, name } = error as { code?: unknown; name?: unknown };
-  // DOMException's numeric legacy code (20 for AbortError) says less than its name.
-  if (typeof code === 'string' && code !== '') return code;
-  return typeof name === 'string' && name !== '' ? name : ERROR_TYPE_VALUE_OTHER;
-}
-
-function errorMessage(error: unknown): string | undefined {
-  if (typeof error === 'string') return error;
-  const message = error !== null && typeof error === 'object' ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message : undefined;
+  outcomeOf(ctx).fail(span, error);
 }
 
 export const fetchInstrumentation: Instrumentation<HttpSettings> = {

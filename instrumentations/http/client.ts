@@ -18,6 +18,7 @@ import {
   outgoingHeader,
 } from '../../src/instrumentation/http-semantics';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { describeError, Outcome, type DescribeFailure, type Failure } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import {
   ATTR_ERROR_TYPE,
@@ -28,7 +29,6 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
-  ERROR_TYPE_VALUE_OTHER,
   httpRequestHeaderAttribute,
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
@@ -48,9 +48,10 @@ interface HttpModule {
  * the active span, and carries the trace context in its headers.
  */
 export function patchClient(module: HttpModule, scheme: 'http' | 'https', ctx: InstrumentationContext<HttpSettings>): void {
+  const outcome = new Outcome(ctx, describeClientFailure);
   wrap(ctx, module, 'request', (original: RequestFunction) =>
     function request(this: unknown) {
-      return tracedRequest(original, this, arguments, scheme, ctx);
+      return tracedRequest(original, this, arguments, scheme, ctx, outcome);
     },
   );
   // Node's own get() is request() then end(); calling the wrapped request() keeps it that way.
@@ -62,6 +63,11 @@ export function patchClient(module: HttpModule, scheme: 'http' | 'https', ctx: I
     },
   );
 }
+
+const ABORTED_FAILURE: Failure = { type: ABORTED, message: 'the request was aborted' };
+
+/** An error the request emitted, as it is (error.type its code, else its name); no error at all: aborted. */
+const describeClientFailure: DescribeFailure = (error) => (error instanceof Error ? describeError(error) : ABORTED_FAILURE);
 
 /** Sets an outgoing header unless the caller already set it (their own traceparent wins). */
 const requestSetter: TextMapSetter<ClientRequest> = {
@@ -84,6 +90,7 @@ function tracedRequest(
   args: IArguments,
   scheme: 'http' | 'https',
   ctx: InstrumentationContext<HttpSettings>,
+  outcome: Outcome,
 ): ClientRequest {
   const parent = agentContext.active();
   if (isTracingSuppressed(parent)) return original.apply(self, args as unknown as unknown[]);
@@ -95,7 +102,7 @@ function tracedRequest(
     if (target !== undefined) {
       const { method, original: methodOriginal } = normaliseMethod(target.method, ctx.settings.knownMethods);
       const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.CLIENT }, parent);
-      state = new ClientRequestState(span, parent, ctx);
+      state = new ClientRequestState(span, parent, ctx, outcome);
       if (span.isRecording()) {
         span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
         if (methodOriginal !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, methodOriginal);
@@ -149,6 +156,7 @@ class ClientRequestState implements EmitHook {
     /** The caller's context: the request's and the response's events run in it. */
     readonly emitContext: Context,
     private readonly ctx: InstrumentationContext<HttpSettings>,
+    private readonly outcome: Outcome,
   ) {}
 
   onEvent(target: object, event: string | symbol, argument: unknown): void {
@@ -176,22 +184,11 @@ class ClientRequestState implements EmitHook {
     }
   }
 
+  /** Failed: with the request's error, or with none when it closed before any response (aborted). */
   fail(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    const span = this.span;
-    if (span.isRecording()) {
-      if (error instanceof Error) {
-        span.recordException(error);
-        const code = (error as NodeJS.ErrnoException).code;
-        span.setAttribute(ATTR_ERROR_TYPE, typeof code === 'string' ? code : error.name || ERROR_TYPE_VALUE_OTHER);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-      } else {
-        span.setAttribute(ATTR_ERROR_TYPE, ABORTED);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'the request was aborted' });
-      }
-    }
-    span.end();
+    this.outcome.fail(this.span, error);
   }
 
   private onResponse(response: IncomingMessage & Hooked): void {
@@ -213,7 +210,7 @@ class ClientRequestState implements EmitHook {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
-    this.span.end();
+    this.outcome.end(this.span);
   }
 }
 

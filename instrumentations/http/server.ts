@@ -31,6 +31,7 @@ import {
 import { withServerRequest, type ServerRequest } from '../../src/instrumentation/http-server-request';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { Outcome, type DescribeFailure, type Failure } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import {
   ATTR_CLIENT_ADDRESS,
@@ -73,7 +74,7 @@ export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: In
       if (!REQUEST_EVENTS.has(event)) return original.apply(this, arguments as unknown as Parameters<Emit>);
       let requestContext: Context | undefined;
       try {
-        requestContext = startRequest(arguments[1] as IncomingMessage, arguments[2] as ServerResponse, settings);
+        requestContext = startServerSpan(arguments[1] as IncomingMessage, arguments[2] as ServerResponse, settings);
       } catch (error) {
         ctx.reportError(error);
       }
@@ -86,14 +87,20 @@ export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: In
 /** What every request of a server class needs, computed once. */
 class ServerSettings {
   readonly excluded: ((path: string) => boolean) | undefined;
+  readonly outcome: Outcome;
 
   constructor(
     readonly scheme: 'http' | 'https',
     readonly ctx: InstrumentationContext<HttpSettings>,
   ) {
     this.excluded = pathMatcher(ctx.settings.serverExcludedPaths);
+    this.outcome = new Outcome(ctx, describeServerFailure);
   }
 }
+
+/** A server span fails only when its connection closed before the response was complete (see end()). */
+const CLOSED_EARLY: Failure = { type: ABORTED, message: 'the connection closed before the response was complete' };
+const describeServerFailure: DescribeFailure = () => CLOSED_EARLY;
 
 /** The request's span and what ends it, kept on the request and the response. */
 class ServerRequestState implements ServerRequest, EmitHook {
@@ -131,10 +138,6 @@ class ServerRequestState implements ServerRequest, EmitHook {
           span.setStatus({ code: SpanStatusCode.ERROR });
         }
       }
-      if (aborted) {
-        span.setAttribute(ATTR_ERROR_TYPE, ABORTED);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the response was complete' });
-      }
       captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.settings.serverResponseHeaders, response, outgoingHeader);
     }
     if (this.onEnd !== undefined) {
@@ -144,12 +147,13 @@ class ServerRequestState implements ServerRequest, EmitHook {
         this.settings.ctx.reportError(error);
       }
     }
-    span.end();
+    if (aborted) this.settings.outcome.fail(span, undefined);
+    else this.settings.outcome.end(span);
   }
 }
 
 /** Starts the request's span and returns the context its handler runs in (undefined: leave it alone). */
-function startRequest(request: IncomingMessage & Hooked, response: ServerResponse & Hooked, settings: ServerSettings): Context {
+function startServerSpan(request: IncomingMessage & Hooked, response: ServerResponse & Hooked, settings: ServerSettings): Context {
   const { ctx } = settings;
   const headers = request.headers;
   const target = splitTarget(request.url ?? '/');

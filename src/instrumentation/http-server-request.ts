@@ -1,7 +1,8 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { ATTR_HTTP_ROUTE } from '../semconv';
+import { ATTR_HTTP_ROUTE, ERROR_TYPE_VALUE_OTHER } from '../semconv';
 import { createContextKey } from '../api/context';
 import { httpSpanName } from './http-semantics';
+import { errorType } from './outcome';
 
 /**
  * The HTTP server span of the request being handled, kept in its context so that a framework
@@ -44,11 +45,13 @@ export function setHttpRoute(context: Context, route: string): boolean {
   return true;
 }
 
-/** Remembers the error a framework handled for this request (its code, else its name). */
+/**
+ * Remembers the error a framework handled for this request (its code, else its name), for
+ * error.type should the response be a 5xx; an error that names neither leaves the status code.
+ */
 export function setHttpServerError(context: Context, error: unknown): void {
   const request = getServerRequest(context);
-  if (request === undefined || error === null || typeof error !== 'object') return;
-  const { code, name } = error as { code?: unknown; name?: unknown };
-  const type = typeof code === 'string' && code !== '' ? code : typeof name === 'string' && name !== '' ? name : undefined;
-  if (type !== undefined) request.errorType = type;
+  if (request === undefined) return;
+  const type = errorType(error);
+  if (type !== ERROR_TYPE_VALUE_OTHER) request.errorType = type;
 }

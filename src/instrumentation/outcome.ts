@@ -83,11 +83,17 @@ export class Outcome {
     private readonly onSuccess?: OnSuccess,
   ) {}
 
-  /** Ends the span the way a Node callback reports: failed when `error` is set, else succeeded with `result`. */
+  /**
+   * Ends the span the way a Node callback reports: failed when `error` is set, else succeeded with
+   * `result`. A span ends once: one already ended (or never recording: unsampled) is left as it
+   * is, so the events racing to end a span (a promise, a hook, the response) need no flag of
+   * their own, and an unsampled call costs no description.
+   */
   end(span: Span, error?: unknown, result?: unknown): void {
+    if (!span.isRecording()) return;
     try {
       if (error !== null && error !== undefined) recordFailure(span, error, this.describe);
-      else if (this.onSuccess !== undefined && span.isRecording()) this.onSuccess(span, result);
+      else if (this.onSuccess !== undefined) this.onSuccess(span, result);
     } catch (failure) {
       this.ctx.reportError(failure);
     }
@@ -96,6 +102,7 @@ export class Outcome {
 
   /** Ends the span failed, whatever `error` is (undefined included: an abort with no error). */
   fail(span: Span, error: unknown): void {
+    if (!span.isRecording()) return;
     try {
       recordFailure(span, error, this.describe);
     } catch (failure) {
@@ -180,4 +187,19 @@ export class Outcome {
       this.ctx.reportError(failure);
     }
   }
+}
+
+const outcomes = new WeakMap<InstrumentationContext, Map<DescribeFailure, Outcome>>();
+
+/**
+ * The Outcome of `ctx` for `describe`, made on first use. For instrumentations whose spans end in
+ * diagnostics channel subscribers, which are handed their context with each message; wrappers
+ * make theirs once in patch() instead.
+ */
+export function outcomeOf(ctx: InstrumentationContext, describe: DescribeFailure = describeError): Outcome {
+  let byDescription = outcomes.get(ctx);
+  if (byDescription === undefined) outcomes.set(ctx, (byDescription = new Map()));
+  let outcome = byDescription.get(describe);
+  if (outcome === undefined) byDescription.set(describe, (outcome = new Outcome(ctx, describe)));
+  return outcome;
 }

@@ -3,6 +3,7 @@ import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/a
 import { describe, expect, it } from 'vitest';
 import { AsyncLocalStorageContextManager } from '../../../src/context/async-local-storage-context-manager';
 import { subscribeChannels } from '../../../src/instrumentation/channels';
+import { FAILURES_BEFORE_SWITCH_OFF } from '../../../src/instrumentation/context';
 import { instrumentationContext } from '../../helpers/instrumentation-context';
 
 const manager = new AsyncLocalStorageContextManager();
@@ -10,9 +11,8 @@ context.setGlobalContextManager(manager);
 const KEY = createContextKey('channel test');
 
 function testContext() {
-    const ctx = instrumentationContext({ name: 'test' }, trace.getTracer('t'));
-  const errors = ctx.errors;
-  return { ctx, errors };
+  const ctx = instrumentationContext({ name: 'test' }, trace.getTracer('t'));
+  return { ctx, errors: ctx.errors };
 }
 
 describe('subscribeChannels', () => {
@@ -39,6 +39,31 @@ describe('subscribeChannels', () => {
     );
     expect(() => dc.channel('test:throws').publish({})).not.toThrow();
     expect(errors).toHaveLength(1);
+  });
+
+  it('stops delivering to an instrumentation once repeated failures have switched it off', () => {
+    const { ctx, errors } = testContext();
+    let calls = 0;
+    subscribeChannels(
+      {
+        name: 'failing',
+        channels: [
+          {
+            channel: 'test:failing',
+            onMessage: () => {
+              calls++;
+              throw new Error('subscriber bug');
+            },
+          },
+        ],
+      },
+      ctx,
+      manager.storage,
+    );
+    for (let i = 0; i < FAILURES_BEFORE_SWITCH_OFF + 5; i++) expect(() => dc.channel('test:failing').publish({})).not.toThrow();
+    expect(ctx.enabled).toBe(false);
+    expect(calls).toBe(FAILURES_BEFORE_SWITCH_OFF);
+    expect(errors).toHaveLength(FAILURES_BEFORE_SWITCH_OFF);
   });
 
   it('runs a traced function in the context the subscription binds, and reports each event', async () => {

@@ -2,7 +2,7 @@ import { fastifyInstrumentation } from '../../../../instrumentations/fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrapHandler } from '../../../../instrumentations/fastify/handler';
 import { wrapHook } from '../../../../instrumentations/fastify/hooks';
-import { startRequest } from '../../../../instrumentations/fastify/request-state';
+import { fastifyOutcome, trackRequest } from '../../../../instrumentations/fastify/request-state';
 import { agentContext } from '../../../../src/api/active';
 import { ROOT_CONTEXT } from '../../../../src/api/context';
 import { getSpan, setSpan } from '../../../../src/api/trace';
@@ -21,7 +21,7 @@ function setup() {
   const ctx = instrumentationContext(fastifyInstrumentation, tracer, {}, { throwErrors: true });
   const server = tracer.startSpan('server');
   const request = {};
-  startRequest(request, setSpan(ROOT_CONTEXT, server));
+  trackRequest(request, setSpan(ROOT_CONTEXT, server), fastifyOutcome(ctx));
   return { ctx, processor, server, request };
 }
 
@@ -74,9 +74,9 @@ describe('Fastify hook wrappers', () => {
       }, undefined, ctx).call(undefined, request, {}, () => undefined),
     ).toThrow(failure);
     await expect(
-      wrapHook('onRequest', async function rejects(_r: unknown, _p: unknown) {
+      Reflect.apply(wrapHook('onRequest', async function rejects(_r: unknown, _p: unknown) {
         throw failure;
-      }, undefined, ctx).call(undefined, request, {}, () => undefined),
+      }, undefined, ctx), undefined, [request, {}, () => undefined]),
     ).rejects.toBe(failure);
     await new Promise((r) => setImmediate(r));
     for (const name of ['onRequest viaDone', 'onRequest throws', 'onRequest rejects']) {
