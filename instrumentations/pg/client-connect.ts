@@ -2,12 +2,12 @@ import type { Span } from '@opentelemetry/api';
 import { agentContext, SpanKind } from '../../src/instrumentation/api';
 import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { connectionAttributes, type PgConnectionTarget } from './connection';
-import { callTraced, endingCallback } from './outcome';
+import { describePgFailure } from './failure';
 import type { PgSettings } from './index';
 
-type AnyFunction = (...args: unknown[]) => unknown;
 type Connect = (this: PgConnectionTarget, callback?: unknown) => unknown;
 
 /** Span name for opening a connection: not a database operation the conventions name. */
@@ -19,6 +19,7 @@ export const CONNECT_SPAN_NAME = 'pg.connect';
  * their clients through it too.
  */
 export function patchConnect(prototype: { connect: Connect }, ctx: InstrumentationContext<PgSettings>): void {
+  const outcome = new Outcome(ctx, describePgFailure);
   wrap(ctx, prototype, 'connect', (original: Connect) =>
     function connect(this: PgConnectionTarget, callback?: unknown) {
       const caller = agentContext.active();
@@ -29,13 +30,13 @@ export function patchConnect(prototype: { connect: Connect }, ctx: Instrumentati
       let callArgs: ArrayLike<unknown> = arguments;
       try {
         span = ctx.tracer.startSpan(CONNECT_SPAN_NAME, { kind: SpanKind.CLIENT, attributes: connectionAttributes(this) }, parent);
-        if (typeof callback === 'function') callArgs = [endingCallback(span, caller, callback as AnyFunction)];
+        if (typeof callback === 'function') callArgs = [outcome.callback(span, caller, callback as AnyFunction)];
       } catch (error) {
         ctx.reportError(error);
         span?.end();
         return original.apply(this, arguments as unknown as [unknown]);
       }
-      return callTraced(span, original as AnyFunction, this, callArgs, typeof callback === 'function');
+      return outcome.call(span, original as AnyFunction, this, callArgs, typeof callback === 'function');
     },
   );
 }

@@ -2,16 +2,16 @@ import type { Context, Span } from '@opentelemetry/api';
 import { agentContext, SpanKind } from '../../src/instrumentation/api';
 import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
 import { connectionAttributes, type PgConnectionTarget } from './connection';
-import { callTraced, endingCallback } from './outcome';
+import { describePgFailure } from './failure';
 import { withTraceparent } from './sqlcommenter';
 import { describeStatement } from '../shared/sql-statement';
 import { isObserved, isSubmittable, observeSubmittable } from './submittable';
 import type { PgSettings } from './index';
 
-type AnyFunction = (...args: unknown[]) => unknown;
 type Query = (this: PgConnectionTarget, config?: unknown, values?: unknown, callback?: unknown) => unknown;
 
 /**
@@ -20,12 +20,13 @@ type Query = (this: PgConnectionTarget, config?: unknown, values?: unknown, call
  * the query completes or fails.
  */
 export function patchQuery(prototype: { query: Query }, ctx: InstrumentationContext<PgSettings>): void {
+  const outcome = new Outcome(ctx, describePgFailure);
   wrap(ctx, prototype, 'query', (original: Query) =>
     function query(this: PgConnectionTarget) {
       const caller = agentContext.active();
       const parent = databaseSpanParent(ctx, caller);
       if (parent === undefined) return untracedQuery(original as AnyFunction, this, arguments, caller, ctx);
-      return tracedQuery(original as AnyFunction, this, arguments, parent, caller, ctx);
+      return tracedQuery(original as AnyFunction, this, arguments, parent, caller, ctx, outcome);
     },
   );
 }
@@ -39,7 +40,7 @@ function untracedQuery(original: AnyFunction, client: unknown, args: IArguments,
   try {
     const config = args[0];
     if (isSubmittable(config)) {
-      if (!isObserved(config)) observeSubmittable(config, caller, undefined);
+      if (!isObserved(config)) observeSubmittable(config, caller, undefined, undefined);
     } else if (config !== null && config !== undefined) {
       const slot = callbackSlot(args);
       if (slot !== -1) callArgs = withArgument(args, slot, agentContext.bind(caller, callbackAt(args, slot)));
@@ -58,6 +59,7 @@ function tracedQuery(
   parent: Context,
   caller: Context,
   ctx: InstrumentationContext<PgSettings>,
+  outcome: Outcome,
 ): unknown {
   const config = args[0];
   // pg throws its own TypeError for a missing query; a Submittable submitted twice gets one span.
@@ -78,11 +80,11 @@ function tracedQuery(
     span = ctx.tracer.startSpan(summary ?? DB_SYSTEM_NAME_VALUE_POSTGRESQL, { kind: SpanKind.CLIENT, attributes }, parent);
 
     if (isSubmittable(config)) {
-      observeSubmittable(config, caller, span);
+      observeSubmittable(config, caller, span, outcome);
     } else {
       const slot = callbackSlot(args);
       if (slot === -1) callbackGiven = false;
-      else callArgs = withArgument(args, slot, endingCallback(span, caller, callbackAt(args, slot)));
+      else callArgs = withArgument(args, slot, outcome.callback(span, caller, callbackAt(args, slot)));
       // pg requires a named statement's text to stay the same: those are sent as they are.
       if (ctx.settings.sqlCommenter && typeof text === 'string' && name === undefined) {
         const commented = withTraceparent(text, span.spanContext());
@@ -94,7 +96,7 @@ function tracedQuery(
     span?.end();
     return original.apply(client, args as unknown as unknown[]);
   }
-  return callTraced(span, original, client, callArgs, callbackGiven);
+  return outcome.call(span, original, client, callArgs, callbackGiven);
 }
 
 /** The query's text and statement name, as pg will read them. */

@@ -2,13 +2,13 @@ import type { Context, Span } from '@opentelemetry/api';
 import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
 import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
 import { connectionAttributes, type PgConnectionTarget } from './connection';
-import { callTraced, endingCallback } from './outcome';
+import { describePgFailure } from './failure';
 import type { PgSettings } from './index';
 
-type AnyFunction = (...args: unknown[]) => unknown;
 
 interface PgPool {
   /** pg-pool's queue of waiting requests (PendingItem objects); read, never changed. */
@@ -35,9 +35,10 @@ const queuedAcquisitions = new WeakMap<object, Context>();
  * caller's context, so everything it does (pool.query's query included) belongs to its own trace.
  */
 export function patchPool(prototype: { connect: Connect; newClient?: NewClient }, ctx: InstrumentationContext<PgSettings>): void {
+  const outcome = new Outcome(ctx, describePgFailure, describeClient);
   wrap(ctx, prototype, 'connect', (original: Connect) =>
     function connect(this: PgPool) {
-      return acquire(original as AnyFunction, this, arguments, ctx);
+      return acquire(original as AnyFunction, this, arguments, ctx, outcome);
     },
   );
   // A queued request can also get a connection the pool opens for it later (after it removed a
@@ -53,7 +54,7 @@ export function patchPool(prototype: { connect: Connect; newClient?: NewClient }
   }
 }
 
-function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: InstrumentationContext<PgSettings>): unknown {
+function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: InstrumentationContext<PgSettings>, outcome: Outcome): unknown {
   const caller = agentContext.active();
   const callback = args[0];
   const callbackGiven = typeof callback === 'function';
@@ -68,7 +69,7 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
       acquisition = setSpan(parent, span);
     }
     if (callbackGiven) {
-      const bound = span === undefined ? agentContext.bind(caller, callback as AnyFunction) : endingCallback(span, caller, callback as AnyFunction, describeClient);
+      const bound = span === undefined ? agentContext.bind(caller, callback as AnyFunction) : outcome.callback(span, caller, callback as AnyFunction);
       callArgs = [bound];
     }
   } catch (error) {
@@ -82,7 +83,7 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
   // Run inside the acquisition span: a connection opened for this caller gets its span as parent.
   const result = span === undefined
     ? original.apply(pool, callArgs as unknown[])
-    : callTraced(span, original, pool, callArgs, callbackGiven, acquisition, describeClient);
+    : outcome.call(span, original, pool, callArgs, callbackGiven, acquisition);
   if (queued !== -1 && (queue as unknown[]).length > queued) {
     const item = (queue as unknown[])[(queue as unknown[]).length - 1];
     if (typeof item === 'object' && item !== null) queuedAcquisitions.set(item, acquisition);
@@ -92,5 +93,5 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
 
 /** Once a client is acquired, the acquisition span says where it connects. */
 function describeClient(span: Span, client: unknown): void {
-  if (span.isRecording() && typeof client === 'object' && client !== null) span.setAttributes(connectionAttributes(client as PgConnectionTarget));
+  if (typeof client === 'object' && client !== null) span.setAttributes(connectionAttributes(client as PgConnectionTarget));
 }

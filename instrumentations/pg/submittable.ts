@@ -1,8 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
-import { fail } from './outcome';
-
-type AnyFunction = (...args: unknown[]) => unknown;
+import type { AnyFunction, Outcome } from '../../src/instrumentation/outcome';
 
 /**
  * A query object pg submits as it is (pg.Query, pg-cursor, pg-query-stream): anything with a
@@ -36,39 +34,32 @@ export function isObserved(submittable: Submittable): boolean {
  * context, so that rows, callbacks and events reach the application in it rather than in the
  * context the connection was opened in.
  */
-export function observeSubmittable(submittable: Submittable, caller: Context, span: Span | undefined): void {
+export function observeSubmittable(submittable: Submittable, caller: Context, span: Span | undefined, outcome: Outcome | undefined): void {
   Object.defineProperty(submittable, kObserved, { value: true });
-  let ended = span === undefined;
   replace(submittable, 'handleDataRow', (original) => inContext(caller, original));
   replace(submittable, 'handlePortalSuspended', (original) => inContext(caller, original));
   replace(submittable, 'handleError', (original) =>
-    function handleError(this: unknown, ...args: unknown[]) {
-      if (!ended) {
-        ended = true;
-        fail(span!, args[0]);
-      }
-      return agentContext.with(caller, original, this, ...args);
+    function handleError(this: unknown) {
+      if (span !== undefined) outcome!.fail(span, arguments[0]);
+      return agentContext.apply(caller, original, this, arguments);
     },
   );
   replace(submittable, 'handleReadyForQuery', (original) =>
-    function handleReadyForQuery(this: unknown, ...args: unknown[]) {
+    function handleReadyForQuery(this: unknown) {
       try {
         // pg.Query reports an error it held back (a failed row parser) from here, through
-        // handleError: that one ends the span first.
-        return agentContext.with(caller, original, this, ...args);
+        // handleError: that one ends the span first (an Outcome ends a span once).
+        return agentContext.apply(caller, original, this, arguments);
       } finally {
-        if (!ended) {
-          ended = true;
-          span!.end();
-        }
+        if (span !== undefined) outcome!.end(span);
       }
     },
   );
 }
 
 function inContext(caller: Context, original: AnyFunction): AnyFunction {
-  return function (this: unknown, ...args: unknown[]) {
-    return agentContext.with(caller, original, this, ...args);
+  return function (this: unknown) {
+    return agentContext.apply(caller, original, this, arguments);
   };
 }
 

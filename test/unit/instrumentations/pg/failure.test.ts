@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { callTraced, endingPromise, recordFailure, sqlState } from '../../../../instrumentations/pg/outcome';
+import { pgInstrumentation } from '../../../../instrumentations/pg';
+import { describePgFailure, sqlState } from '../../../../instrumentations/pg/failure';
+import { Outcome, recordFailure } from '../../../../src/instrumentation/outcome';
 import { withTraceparent } from '../../../../instrumentations/pg/sqlcommenter';
 import { describeStatement } from '../../../../instrumentations/shared/sql-statement';
 import { testProvider } from '../../../helpers/in-memory';
+import { instrumentationContext } from '../../../helpers/instrumentation-context';
 
 const { tracer, processor } = testProvider();
+const ctx = instrumentationContext(pgInstrumentation, tracer);
+const outcome = new Outcome(ctx, describePgFailure);
 
 /** What pg-protocol builds from an ErrorResponse (its name is the message type, 'error'). */
 function databaseError(code: string, message: string): Error {
@@ -16,10 +21,10 @@ function finished(name: string) {
   return processor.spans.find((span) => span.name === name)!;
 }
 
-describe('recordFailure', () => {
+describe('describePgFailure', () => {
   it('keeps only the SQLSTATE of an error PostgreSQL sent, and the stack frames', () => {
     const span = tracer.startSpan('db-error');
-    recordFailure(span, databaseError('22P02', 'invalid input syntax for type integer: "secret-4f2a"'));
+    recordFailure(span, databaseError('22P02', 'invalid input syntax for type integer: "secret-4f2a"'), describePgFailure);
     span.end();
     const { attributes, status, events } = finished('db-error');
     expect(attributes).toEqual({ 'db.response.status_code': '22P02', 'error.type': '22P02' });
@@ -40,33 +45,33 @@ describe('recordFailure', () => {
 
   it('records other errors as they are: their code, else their class name, else _OTHER', () => {
     const refused = tracer.startSpan('refused');
-    recordFailure(refused, Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
+    recordFailure(refused, Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), describePgFailure);
     refused.end();
     expect(finished('refused').attributes).toEqual({ 'error.type': 'ECONNREFUSED' });
     expect(finished('refused').status).toEqual({ code: 2, message: 'connect ECONNREFUSED 127.0.0.1:1' });
 
     const terminated = tracer.startSpan('terminated');
-    recordFailure(terminated, new TypeError('Client was passed a null or undefined query'));
+    recordFailure(terminated, new TypeError('Client was passed a null or undefined query'), describePgFailure);
     terminated.end();
     expect(finished('terminated').attributes).toEqual({ 'error.type': 'TypeError' });
 
     const odd = tracer.startSpan('odd');
-    recordFailure(odd, undefined);
+    recordFailure(odd, undefined, describePgFailure);
     odd.end();
     expect(finished('odd').attributes).toEqual({ 'error.type': '_OTHER' });
     expect(finished('odd').status.code).toBe(2);
   });
 });
 
-describe('endingPromise and callTraced', () => {
+describe('pg calls through an Outcome', () => {
   it('hand the caller a promise that settles like pg’s, after the span ended', async () => {
     const span = tracer.startSpan('resolved');
-    await expect(endingPromise(span, Promise.resolve('rows'))).resolves.toBe('rows');
+    await expect(outcome.promise(span, Promise.resolve('rows'))).resolves.toBe('rows');
     expect(finished('resolved').status.code).toBe(0);
 
     const failure = databaseError('42601', 'syntax error');
     const failing = tracer.startSpan('rejected');
-    await expect(endingPromise(failing, Promise.reject(failure))).rejects.toBe(failure);
+    await expect(outcome.promise(failing, Promise.reject(failure))).rejects.toBe(failure);
     expect(finished('rejected').attributes['error.type']).toBe('42601');
   });
 
@@ -76,7 +81,7 @@ describe('endingPromise and callTraced', () => {
     process.on('unhandledRejection', listener);
     try {
       const failure = new Error('nobody listens');
-      endingPromise(tracer.startSpan('ignored'), Promise.reject(failure));
+      void outcome.promise(tracer.startSpan('ignored'), Promise.reject(failure));
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(unhandled).toEqual([failure]);
     } finally {
@@ -87,12 +92,12 @@ describe('endingPromise and callTraced', () => {
   it('end the span of a synchronous throw and rethrow it; end it at once for a non-promise result', () => {
     const failure = new TypeError('callback is not a function');
     expect(() =>
-      callTraced(tracer.startSpan('threw'), () => {
+      outcome.call(tracer.startSpan('threw'), () => {
         throw failure;
       }, undefined, [], false),
     ).toThrow(failure);
     expect(finished('threw').attributes['error.type']).toBe('TypeError');
-    expect(callTraced(tracer.startSpan('plain'), () => 'value', undefined, [], false)).toBe('value');
+    expect(outcome.call(tracer.startSpan('plain'), () => 'value', undefined, [], false)).toBe('value');
     expect(finished('plain').endTime).toBeDefined();
   });
 });
