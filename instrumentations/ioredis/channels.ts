@@ -2,8 +2,9 @@ import type { Span } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
 import { databaseSpanParent } from '../shared/database';
 import {
-  recordRedisError,
+  recordWatchConflict,
   redisOperationName,
+  redisOutcome,
   startCommandSpan,
   startConnectSpan,
   startTransactionSpan,
@@ -13,7 +14,7 @@ import type { InstrumentationContext, TracingChannelSubscription } from '../../s
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
-import { closeTransaction, isInTransaction, openTransaction, settleTransaction, type Transaction } from './transaction';
+import { closeTransaction, isInTransaction, openTransaction, type Transaction } from './transaction';
 import type { DatabaseSettings } from '../shared/database';
 
 /**
@@ -62,21 +63,18 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<Dat
   spans.set(message, span);
 }
 
-function onError(message: TracedMessage): void {
-  const span = spans.get(message);
-  if (span !== undefined) recordRedisError(span, message.error);
-}
-
 /** `end` follows a synchronous throw; otherwise the span waits for asyncEnd. */
-function onEnd(message: TracedMessage): void {
-  if ('error' in message) endSpanOf(message);
+function onEnd(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
+  if ('error' in message) endSpanOf(message, ctx);
 }
 
-function endSpanOf(message: TracedMessage): void {
+/** The TracingChannel has put the failure, if any, on the message. */
+function endSpanOf(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const span = spans.get(message);
   if (span === undefined) return;
   spans.delete(message);
-  span.end();
+  if ('error' in message) redisOutcome(ctx).fail(span, message.error);
+  else redisOutcome(ctx).end(span);
 }
 
 function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
@@ -86,26 +84,26 @@ function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext<
 }
 
 /** exec() has sent MULTI, the commands and EXEC by now. */
-function onTransactionEnd(message: TracedMessage): void {
+function onTransactionEnd(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const transaction = transactions.get(message);
   if (transaction === undefined) return;
   closeTransaction(transaction);
-  if ('error' in message) onTransactionSettled(message);
-}
-
-function onTransactionError(message: TracedMessage): void {
-  const span = transactions.get(message)?.span;
-  if (span !== undefined) recordRedisError(span, message.error);
+  if ('error' in message) onTransactionSettled(message, ctx);
 }
 
 /** The application gets EXEC's replies, or null when a WATCHed key aborted the transaction. */
-function onTransactionSettled(message: TracedMessage): void {
+function onTransactionSettled(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const transaction = transactions.get(message);
   if (transaction === undefined) return;
   transactions.delete(message);
-  if (transaction.span === undefined) return;
-  if ('error' in message) transaction.span.end();
-  else settleTransaction(transaction.span, undefined, message.result);
+  const span = transaction.span;
+  if (span === undefined) return;
+  if ('error' in message) {
+    redisOutcome(ctx).fail(span, message.error);
+    return;
+  }
+  if (message.result === null) recordWatchConflict(span);
+  redisOutcome(ctx).end(span);
 }
 
 function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
@@ -114,13 +112,7 @@ function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<Data
 }
 
 export const ioredisTracingChannels: readonly TracingChannelSubscription[] = [
-  { tracingChannel: 'ioredis:command', start: onCommandStart, error: onError, end: onEnd, asyncEnd: endSpanOf },
-  {
-    tracingChannel: 'ioredis:batch',
-    start: onTransactionStart,
-    end: onTransactionEnd,
-    error: onTransactionError,
-    asyncEnd: onTransactionSettled,
-  },
-  { tracingChannel: 'ioredis:connect', start: onConnectStart, error: onError, end: onEnd, asyncEnd: endSpanOf },
+  { tracingChannel: 'ioredis:command', start: onCommandStart, end: onEnd, asyncEnd: endSpanOf },
+  { tracingChannel: 'ioredis:batch', start: onTransactionStart, end: onTransactionEnd, asyncEnd: onTransactionSettled },
+  { tracingChannel: 'ioredis:connect', start: onConnectStart, end: onEnd, asyncEnd: endSpanOf },
 ];

@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent } from '../shared/database';
-import { recordRedisError, startConnectSpan } from '../shared/redis-command';
+import { redisOutcome, startConnectSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient } from './client';
@@ -35,22 +35,9 @@ export const connectPatch: ModulePatch = {
         }
         const promise = original.apply(this, arguments as unknown as unknown[]);
         if (span === undefined) return promise;
-        const connecting = span;
-        if (!(promise instanceof Promise)) {
-          connecting.end();
-          return promise;
-        }
-        return promise.then(
-          (value) => {
-            connecting.end();
-            return value;
-          },
-          (error: unknown) => {
-            recordRedisError(connecting, error);
-            connecting.end();
-            throw error;
-          },
-        );
+        if (promise instanceof Promise) return redisOutcome(ctx).promise(span, promise);
+        redisOutcome(ctx).end(span);
+        return promise;
       },
     );
   },

@@ -1,8 +1,9 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
 import { databaseSpanParent } from '../shared/database';
-import { recordRedisError, redisOperationName, startCommandSpan } from '../shared/redis-command';
+import { redisOperationName, redisOutcome, startCommandSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import type { Outcome } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, isCommand, isConnectionSetup, type IoredisClient, type IoredisCommand } from './client';
 import { joinOpenTransaction } from './transaction';
@@ -134,24 +135,23 @@ function traceCommand(client: IoredisClient, command: IoredisCommand, ctx: Instr
   const parent = databaseSpanParent(ctx);
   if (parent === undefined) return;
   const span = startCommandSpan(ctx.tracer, parent, redisOperationName(command.name), command.args, clientTarget(client));
-  endWithCommand(command as MutableCommand, span);
+  endWithCommand(command as MutableCommand, span, redisOutcome(ctx));
 }
 
 type MutableCommand = { -readonly [K in keyof IoredisCommand]: IoredisCommand[K] };
 
-function endWithCommand(command: MutableCommand, span: Span): void {
+function endWithCommand(command: MutableCommand, span: Span, outcome: Outcome): void {
   const { resolve, reject } = command;
   command.resolve = function (this: unknown) {
     command.resolve = resolve;
     command.reject = reject;
-    span.end();
+    outcome.end(span);
     return resolve.apply(this, arguments as unknown as [unknown]);
   };
   command.reject = function (this: unknown, error: unknown) {
     command.resolve = resolve;
     command.reject = reject;
-    recordRedisError(span, error);
-    span.end();
+    outcome.fail(span, error);
     return reject.apply(this, arguments as unknown as [unknown]);
   };
 }

@@ -2,12 +2,13 @@ import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent } from '../shared/database';
 import {
   describeCommand,
-  recordRedisError,
+  describeRedisFailure,
   recordWatchConflict,
   setBatchCommands,
   startTransactionSpan,
 } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import { Outcome, recordFailure } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient, type IoredisCommand } from './client';
 import type { DatabaseSettings } from '../shared/database';
@@ -65,11 +66,15 @@ export function isInTransaction(command: IoredisCommand): boolean {
   return folded.has(command);
 }
 
-/** EXEC's outcome on the transaction's span: an error reply (EXECABORT) or nil (a WATCHed key changed). */
-export function settleTransaction(span: Span, execError: unknown, execReply: unknown): void {
-  if (execError) recordRedisError(span, execError);
+/**
+ * exec() resolved: its last reply is EXEC's `[error, reply]`, whose outcome goes on the
+ * transaction's span: an error reply (EXECABORT) or nil (a WATCHed key changed).
+ */
+function describeExecReply(span: Span, replies: unknown): void {
+  const last = Array.isArray(replies) ? (replies[replies.length - 1] as unknown) : undefined;
+  const [execError, execReply] = Array.isArray(last) ? last : [undefined, undefined];
+  if (execError) recordFailure(span, execError, describeRedisFailure);
   else if (execReply === null) recordWatchConflict(span);
-  span.end();
 }
 
 /** The parts of an ioredis Pipeline read here. */
@@ -94,16 +99,23 @@ export const transactionPatch: ModulePatch = {
   patch(exports: { default?: { prototype: { exec: Exec } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (prototype === undefined) throw new Error('ioredis built/Pipeline.js exports no Pipeline');
+    const outcome = new Outcome(ctx, describeRedisFailure, describeExecReply);
     wrap(ctx, prototype, 'exec', (original: Exec) =>
       function exec(this: Pipeline) {
         if (this._transactions !== 0 || this._queue?.[0]?.name !== 'multi') return original.apply(this, arguments as unknown as unknown[]);
-        return tracedTransaction(original, this, arguments, ctx);
+        return tracedTransaction(original, this, arguments, ctx, outcome);
       },
     );
   },
 };
 
-function tracedTransaction(original: Exec, pipeline: Pipeline, args: IArguments, ctx: InstrumentationContext<DatabaseSettings>): Promise<unknown> {
+function tracedTransaction(
+  original: Exec,
+  pipeline: Pipeline,
+  args: IArguments,
+  ctx: InstrumentationContext<DatabaseSettings>,
+  outcome: Outcome,
+): Promise<unknown> {
   let transaction: Transaction | undefined;
   try {
     const parent = databaseSpanParent(ctx);
@@ -119,19 +131,8 @@ function tracedTransaction(original: Exec, pipeline: Pipeline, args: IArguments,
     if (transaction !== undefined) closeTransaction(transaction);
   }
   const span = transaction?.span;
-  if (span !== undefined) {
-    result.then(
-      (replies) => {
-        const last = Array.isArray(replies) ? (replies[replies.length - 1] as unknown) : undefined;
-        const [execError, execReply] = Array.isArray(last) ? last : [undefined, undefined];
-        settleTransaction(span, execError, execReply);
-      },
-      (error: unknown) => {
-        recordRedisError(span, error);
-        span.end();
-      },
-    );
-  }
+  // The application keeps exec()'s own promise; the span only watches it.
+  if (span !== undefined) outcome.observe(span, result);
   return result;
 }
 

@@ -33,7 +33,7 @@ export function patchConnect(prototype: { connect: Connect }, ctx: Instrumentati
         if (typeof callback === 'function') callArgs = [outcome.callback(span, caller, callback as AnyFunction)];
       } catch (error) {
         ctx.reportError(error);
-        span?.end();
+        if (span !== undefined) outcome.end(span);
         return original.apply(this, arguments as unknown as [unknown]);
       }
       return outcome.call(span, original as AnyFunction, this, callArgs, typeof callback === 'function');

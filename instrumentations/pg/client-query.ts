@@ -93,7 +93,7 @@ function tracedQuery(
     }
   } catch (error) {
     ctx.reportError(error);
-    span?.end();
+    if (span !== undefined) outcome.end(span);
     return original.apply(client, args as unknown as unknown[]);
   }
   return outcome.call(span, original, client, callArgs, callbackGiven);

@@ -74,7 +74,7 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
     }
   } catch (error) {
     ctx.reportError(error);
-    span?.end();
+    if (span !== undefined) outcome.end(span);
     return original.apply(pool, args as unknown as unknown[]);
   }
 

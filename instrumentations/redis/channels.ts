@@ -1,8 +1,8 @@
 import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent } from '../shared/database';
 import {
-  recordRedisError,
   redisOperationName,
+  redisOutcome,
   setBatchCommands,
   setCommandArgs,
   startCommandSpan,
@@ -110,26 +110,30 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<Dat
 }
 
 /** The traced function has queued the command by now. */
-function onCommandEnd(message: CommandMessage): void {
+function onCommandEnd(message: CommandMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const operation = operations.get(message);
   if (operation === undefined) return;
   closeReceiver(operation.receiver);
   if (!operation.receiver.received && message.args !== undefined) {
     setCommandArgs(operation.span, redisOperationName(message.command), message.args, 1);
   }
-  if ('error' in message) onSettled(message);
+  if ('error' in message) onSettled(message, ctx);
 }
 
-function onError(message: TracedMessage): void {
-  const span = operations.get(message)?.span;
-  if (span !== undefined) recordRedisError(span, message.error);
-}
-
-function onSettled(message: TracedMessage): void {
+/**
+ * The promise settled (asyncEnd), or the traced function threw (end after error): the
+ * TracingChannel has put the failure, if any, on the message.
+ */
+function onSettled(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const operation = operations.get(message);
   if (operation === undefined) return;
   operations.delete(message);
-  operation.span.end();
+  settle(operation.span, message, ctx);
+}
+
+function settle(span: Span, message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
+  if ('error' in message) redisOutcome(ctx).fail(span, message.error);
+  else redisOutcome(ctx).end(span);
 }
 
 /** Only a MULTI is a span of its own: a pipeline's commands have theirs. */
@@ -142,12 +146,12 @@ function onBatchStart(message: BatchMessage, ctx: InstrumentationContext<Databas
 }
 
 /** _executeMulti has queued MULTI, the commands and EXEC by now. */
-function onBatchEnd(message: BatchMessage): void {
+function onBatchEnd(message: BatchMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const operation = operations.get(message);
   if (operation === undefined) return;
   closeReceiver(operation.receiver);
   setBatchCommands(operation.span, operation.receiver.commands ?? [], message.batchSize);
-  if ('error' in message) onSettled(message);
+  if ('error' in message) onSettled(message, ctx);
 }
 
 function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
@@ -161,21 +165,16 @@ function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<Data
   client.serverPort = message.serverPort;
 }
 
-function onConnectError(message: TracedMessage): void {
-  const span = connects.get(message);
-  if (span !== undefined) recordRedisError(span, message.error);
+function onConnectEnd(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
+  if ('error' in message) onConnectSettled(message, ctx);
 }
 
-function onConnectEnd(message: TracedMessage): void {
-  if ('error' in message) onConnectSettled(message);
-}
-
-function onConnectSettled(message: TracedMessage): void {
+function onConnectSettled(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   if (message.clientId !== undefined) connecting.delete(message.clientId);
   const span = connects.get(message);
   if (span === undefined) return;
   connects.delete(message);
-  span.end();
+  settle(span, message, ctx);
 }
 
 /**
@@ -197,7 +196,7 @@ function onReady(message: ReadyMessage, ctx: InstrumentationContext<DatabaseSett
   const server = { serverAddress: client.serverAddress ?? message.serverAddress, serverPort: client.serverPort ?? message.serverPort };
   const span = startConnectSpan(ctx.tracer, parent, server, startTime);
   setPeer(span, client);
-  span.end();
+  redisOutcome(ctx).end(span);
 }
 
 function setPeer(span: Span, client: ClientInfo): void {
@@ -211,9 +210,9 @@ function onClosed(message: ClosedMessage): void {
 }
 
 export const nodeRedisTracingChannels: readonly TracingChannelSubscription[] = [
-  { tracingChannel: 'node-redis:command', start: onCommandStart, end: onCommandEnd, error: onError, asyncEnd: onSettled },
-  { tracingChannel: 'node-redis:batch', start: onBatchStart, end: onBatchEnd, error: onError, asyncEnd: onSettled },
-  { tracingChannel: 'node-redis:connect', start: onConnectStart, end: onConnectEnd, error: onConnectError, asyncEnd: onConnectSettled },
+  { tracingChannel: 'node-redis:command', start: onCommandStart, end: onCommandEnd, asyncEnd: onSettled },
+  { tracingChannel: 'node-redis:batch', start: onBatchStart, end: onBatchEnd, asyncEnd: onSettled },
+  { tracingChannel: 'node-redis:connect', start: onConnectStart, end: onConnectEnd, asyncEnd: onConnectSettled },
 ];
 
 export const nodeRedisChannels: readonly ChannelSubscription[] = [

@@ -2,7 +2,9 @@ import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent } from '../shared/database';
 import {
   describeCommand,
+  describeRedisFailure,
   recordWatchConflict,
+  redisOutcome,
   setBatchCommands,
   startConnectSpan,
   startTransactionSpan,
@@ -10,7 +12,8 @@ import {
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap, type WrapperOwner } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
-import { armQueue, disarmQueue, endWith } from './queue-spans';
+import { Outcome } from '../../src/instrumentation/outcome';
+import { armQueue, disarmQueue } from './queue-spans';
 import { watchReconnections } from './reconnect';
 import type { DatabaseSettings } from '../shared/database';
 
@@ -49,16 +52,16 @@ function armingQueue(prototype: ClientPrototype, method: string, ctx: WrapperOwn
 }
 
 /**
- * A MULTI: `commands` are the queued `{ args }`; the span ends when the transaction's promise
- * settles, as an error when it rejects or when `execReplyOf` finds EXEC's nil (a WATCHed key
- * changed).
+ * A MULTI: `commands` are the queued `{ args }`; the span ends through `outcome` when the
+ * transaction's promise settles: failed when it rejects, and (redis 4, whose EXEC can resolve
+ * with nil) marked a WATCH conflict by the outcome's success hook.
  */
 function tracedTransaction(
   original: Method,
   client: NodeRedisClient,
   args: IArguments,
   commands: readonly { args: RedisArgs }[],
-  execReplyOf: (value: unknown) => unknown,
+  outcome: Outcome,
   ctx: InstrumentationContext<DatabaseSettings>,
 ): unknown {
   let span: Span | undefined;
@@ -73,10 +76,7 @@ function tracedTransaction(
   }
   const promise = original.apply(client, args as unknown as unknown[]);
   if (span === undefined || !(promise instanceof Promise)) return promise;
-  const transaction = span;
-  return endWith(promise, transaction, (value) => {
-    if (execReplyOf(value) === null) recordWatchConflict(transaction);
-  });
+  return outcome.promise(span, promise);
 }
 
 /** connect(): a `connect` span until the client is ready, and reconnection spans from then on. */
@@ -93,7 +93,7 @@ function tracingConnect(prototype: ClientPrototype, ctx: InstrumentationContext<
         ctx.reportError(error);
       }
       const promise = watchReconnections(target, () => original.apply(this, arguments as unknown as unknown[]));
-      return span === undefined || !(promise instanceof Promise) ? promise : endWith(promise, span);
+      return span === undefined || !(promise instanceof Promise) ? promise : redisOutcome(ctx).promise(span, promise);
     },
   );
 }
@@ -107,11 +107,12 @@ export const clientMethodsPatchV1: ModulePatch = {
     const methods = ['commandsExecutor', 'sendCommand', 'SELECT', 'executeScript', 'executeFunction'];
     const prototype = clientPrototype(exports, [...methods, 'multiExecutor', 'connect']);
     for (const method of methods) armingQueue(prototype, method, ctx);
+    // It resolves with every reply, EXEC's last; the caller turns a nil EXEC into a WatchError.
+    const transactionOutcome = new Outcome(ctx, describeRedisFailure, recordNilExec);
     // multiExecutor(commands, selectedDB, chainId): with a chainId a MULTI, otherwise a pipeline.
     wrap(ctx, prototype, 'multiExecutor', (original: Method) =>
       function multiExecutor(this: NodeRedisClient, commands: readonly { args: RedisArgs }[], _selectedDB: unknown, chainId: unknown) {
-        // It resolves with every reply, EXEC's last; the caller turns a nil EXEC into a WatchError.
-        if (chainId !== undefined) return tracedTransaction(original, this, arguments, commands, lastReply, ctx);
+        if (chainId !== undefined) return tracedTransaction(original, this, arguments, commands, transactionOutcome, ctx);
         const outer = armQueue(this);
         try {
           return original.apply(this, arguments as unknown as unknown[]);
@@ -171,17 +172,14 @@ export const clientMethodsPatchV5: ModulePatch = {
     // _executeMulti(commands, selectedDB) resolves with EXEC's replies and throws WatchError itself.
     wrap(ctx, prototype, '_executeMulti', (original: Method) =>
       function _executeMulti(this: NodeRedisClient, commands: readonly { args: RedisArgs }[]) {
-        return tracedTransaction(original, this, arguments, commands, noReply, ctx);
+        return tracedTransaction(original, this, arguments, commands, redisOutcome(ctx), ctx);
       },
     );
     tracingConnect(prototype, ctx);
   },
 };
 
-function lastReply(replies: unknown): unknown {
-  return Array.isArray(replies) ? replies[replies.length - 1] : undefined;
-}
-
-function noReply(): undefined {
-  return undefined;
+/** redis 4's multiExecutor resolves with every reply: a nil last one (EXEC's) is a WATCH conflict. */
+function recordNilExec(span: Span, replies: unknown): void {
+  if (Array.isArray(replies) && replies.length > 0 && replies[replies.length - 1] === null) recordWatchConflict(span);
 }

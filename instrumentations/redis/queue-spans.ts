@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent } from '../shared/database';
-import { recordRedisError, redisOperationName, startCommandSpan } from '../shared/redis-command';
+import { redisOperationName, redisOutcome, startCommandSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
@@ -57,24 +57,8 @@ export const queueSpansPatch: ModulePatch = {
           ctx.reportError(error);
         }
         const promise = original.apply(this, arguments as unknown as [RedisArgs]);
-        return span === undefined ? promise : endWith(promise, span);
+        return span === undefined ? promise : redisOutcome(ctx).promise(span, promise);
       },
     );
   },
 };
-
-/** `promise`, ending `span` when it settles. */
-export function endWith<T>(promise: Promise<T>, span: Span, onValue?: (value: T) => void): Promise<T> {
-  return promise.then(
-    (value) => {
-      onValue?.(value);
-      span.end();
-      return value;
-    },
-    (error: unknown) => {
-      recordRedisError(span, error);
-      span.end();
-      throw error;
-    },
-  );
-}

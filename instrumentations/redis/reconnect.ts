@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent } from '../shared/database';
-import { recordRedisError, startConnectSpan, type RedisTarget } from '../shared/redis-command';
+import { redisOutcome, startConnectSpan, type RedisTarget } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import type { DatabaseSettings } from '../shared/database';
@@ -40,12 +40,11 @@ const kReconnections = Symbol('tracelet.redis.reconnections');
 
 type Connect = (this: RedisSocket, ...args: unknown[]) => unknown;
 
-function endAttempt(state: Reconnections, error?: unknown): void {
+function endAttempt(state: Reconnections, ctx: InstrumentationContext<DatabaseSettings>, error?: unknown): void {
   const span = state.attempt;
   if (span === undefined) return;
   state.attempt = undefined;
-  if (error !== undefined) recordRedisError(span, error);
-  span.end();
+  redisOutcome(ctx).end(span, error);
 }
 
 function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationContext<DatabaseSettings>): Reconnections {
@@ -60,9 +59,9 @@ function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationCon
       ctx.reportError(error);
     }
   });
-  socket.on('ready', () => endAttempt(state));
-  socket.on('error', (error: unknown) => endAttempt(state, error ?? new Error('connection failed')));
-  socket.on('end', () => endAttempt(state));
+  socket.on('ready', () => endAttempt(state, ctx));
+  socket.on('error', (error: unknown) => endAttempt(state, ctx, error ?? new Error('connection failed')));
+  socket.on('end', () => endAttempt(state, ctx));
   return state;
 }
 
@@ -85,7 +84,7 @@ export const reconnectPatch: ModulePatch = {
           const done = () => {
             state.connecting = false;
           };
-          connected.then(done, done);
+          void connected.then(done, done);
         } catch (error) {
           ctx.reportError(error);
         }

@@ -11,12 +11,13 @@
  */
 import type { Attributes, Context, Exception, Span, Tracer } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
+import { errorMessage, outcomeOf, type DescribeFailure, type Outcome } from '../../src/instrumentation/outcome';
+import type { InstrumentationContext } from '../../src/instrumentation/types';
 import {
   ATTR_DB_NAMESPACE,
   ATTR_DB_OPERATION_BATCH_SIZE,
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_QUERY_TEXT,
-  ATTR_DB_RESPONSE_STATUS_CODE,
   ATTR_DB_STORED_PROCEDURE_NAME,
   ATTR_DB_SYSTEM_NAME,
   ATTR_ERROR_TYPE,
@@ -329,24 +330,27 @@ export function describeCommand(command: unknown, args: Args, first = 0): { oper
 }
 
 /**
- * Records a failed command: the exception, error.type (and db.response.status_code) from
- * redisErrorType, error status. Redis echoes the arguments of a command it does not know
- * (`ERR unknown command 'X', with args beginning with: 'value'`): they are cut from the message
- * recorded, the application's error is left as it is.
+ * How a failed Redis operation shows on its span: the exception, error.type (and
+ * db.response.status_code) from redisErrorType, error status. Redis echoes the arguments of a
+ * command it does not know (`ERR unknown command 'X', with args beginning with: 'value'`): they
+ * are cut from the message recorded, the application's error is left as it is.
  */
-export function recordRedisError(span: Span, error: unknown): void {
-  if (!span.isRecording()) return;
+export const describeRedisFailure: DescribeFailure = (error) => {
   const { type, statusCode } = redisErrorType(error);
   const message = errorMessage(error);
   const safeMessage = message === undefined ? undefined : withoutEchoedArgs(message);
+  let exception: Exception | undefined;
   if (error !== null && typeof error === 'object') {
-    span.recordException(safeMessage === message ? (error as Exception) : redactedException(error, message!, safeMessage!));
+    exception = safeMessage === message ? (error as Exception) : redactedException(error, message!, safeMessage!);
   } else if (typeof error === 'string') {
-    span.recordException(safeMessage!);
+    exception = safeMessage;
   }
-  span.setAttribute(ATTR_ERROR_TYPE, type);
-  if (statusCode !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, statusCode);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: safeMessage });
+  return { type, statusCode, message: safeMessage, exception };
+};
+
+/** How the spans of both Redis instrumentations end: Redis's own failure description plugged in. */
+export function redisOutcome(ctx: InstrumentationContext): Outcome {
+  return outcomeOf(ctx, describeRedisFailure);
 }
 
 const ECHOED_ARGS = ', with args beginning with:';
@@ -396,11 +400,6 @@ export function redisErrorType(error: unknown): { type: string; statusCode?: str
   return { type: ERROR_TYPE_VALUE_OTHER };
 }
 
-function errorMessage(error: unknown): string | undefined {
-  if (typeof error === 'string') return error;
-  const message = error !== null && typeof error === 'object' ? (error as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message : undefined;
-}
 
 /** An argument as it appears in db.query.text when it is a key. */
 function argText(arg: unknown): string {

@@ -116,6 +116,8 @@ export class Outcome {
    * ended. Returning a derived promise (rather than adding handlers to the library's) keeps a
    * rejection nobody handles an unhandled rejection, as it would be without the agent.
    */
+  promise<T>(span: Span, promise: Promise<T>): Promise<T>;
+  promise<T>(span: Span, promise: PromiseLike<T>): PromiseLike<T>;
   promise<T>(span: Span, promise: PromiseLike<T>): PromiseLike<T> {
     return promise.then(
       (result) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  describeRedisFailure,
   MAX_QUERY_TEXT_LENGTH,
-  recordRedisError,
   redisBatchDescription,
   redisErrorType,
   redisOperationName,
@@ -12,6 +12,7 @@ import {
   startConnectSpan,
 } from '../../../../instrumentations/shared/redis-command';
 import { ROOT_CONTEXT } from '../../../../src/instrumentation/api';
+import { recordFailure } from '../../../../src/instrumentation/outcome';
 import { testProvider } from '../../../helpers/in-memory';
 
 const V = 'VALUE';
@@ -189,7 +190,7 @@ describe('spans', () => {
   it('records an error reply without the arguments Redis echoes back', () => {
     const span = startCommandSpan(tracer, ROOT_CONTEXT, 'NOSUCHCOMMAND', [V], {});
     const error = new Error(`ERR unknown command 'NOSUCHCOMMAND', with args beginning with: '${V}' `);
-    recordRedisError(span, error);
+    recordFailure(span, error, describeRedisFailure);
     span.end();
     const recorded = processor.spans.at(-1)!;
     expect(recorded.status).toEqual({ code: 2, message: "ERR unknown command 'NOSUCHCOMMAND'" });
