@@ -7,8 +7,9 @@ import { parseConfig, parseSettings, type AgentConfig, type Env } from './config
 import { AsyncLocalStorageContextManager } from './context/async-local-storage-context-manager';
 import { diag } from './diag/logger';
 import { BatchSpanProcessor } from './export/batch-span-processor';
+import { JsonEncoder } from './export/otlp/json-encoder';
 import { OtlpHttpExporter } from './export/otlp/otlp-http-exporter';
-import { SimpleSpanProcessor } from './export/simple-span-processor';
+import { ProtobufEncoder } from './export/otlp/protobuf-encoder';
 import type { SpanProcessor } from './export/types';
 import { subscribeChannels } from './instrumentation/channels';
 import { createInstrumentationContext } from './instrumentation/context';
@@ -118,10 +119,13 @@ function startOnce(options: StartOptions): Agent | undefined {
 
 function createProcessors(config: AgentConfig, resource: Resource): SpanProcessor[] {
   return config.exporters.map((name) => {
-    if (name === 'otlp') return new BatchSpanProcessor(new OtlpHttpExporter(config.otlp, resource), config.batch);
+    if (name === 'otlp') {
+      const encoder = config.otlp.protocol === 'http/json' ? new JsonEncoder(resource) : new ProtobufEncoder(resource);
+      return new BatchSpanProcessor(encoder, new OtlpHttpExporter(config.otlp, encoder), config.batch);
+    }
     // Loaded only when asked for: most services never print traces to stdout.
-    const { ConsoleSpanExporter } = require('./export/console-exporter') as typeof import('./export/console-exporter');
-    return new SimpleSpanProcessor(new ConsoleSpanExporter(resource));
+    const console = require('./export/console-span-processor') as typeof import('./export/console-span-processor');
+    return new console.ConsoleSpanProcessor(new console.ConsoleTreePrinter(resource));
   });
 }
 

@@ -5,16 +5,7 @@ import type { BatchConfig } from '../config/env';
 import { diag } from '../diag/logger';
 import { suppressTracing } from '../trace/suppress';
 import type { ReadableSpan } from '../trace/types';
-import { SpanListPacker, spansOf } from './span-list';
-import {
-  isPackingExporter,
-  spanCount,
-  type ExportResult,
-  type SpanExporter,
-  type SpanPack,
-  type SpanPacker,
-  type SpanProcessor,
-} from './types';
+import { spanCount, type ExportResult, type SpanEncoder, type SpanExporter, type SpanPack, type SpanPacker, type SpanProcessor } from './types';
 
 /** Exports run in a root context with tracing suppressed: they never create spans of their own. */
 const EXPORT_CONTEXT = suppressTracing(ROOT_CONTEXT);
@@ -24,38 +15,16 @@ const DROP_REPORT_INTERVAL_MS = 60_000;
  * at the export batch size if smaller. Each pack is one copy of its bytes: fewer, larger packs.
  */
 const PACK_SIZE = 256;
-
-/** How the processor hands spans to its exporter: packed when the exporter can, as objects otherwise. */
-interface Packer {
-  create(): SpanPacker;
-  export(packs: readonly SpanPack[]): Promise<ExportResult>;
-  exportAtExit: ((packs: readonly SpanPack[], timeoutMs: number) => void) | undefined;
-}
-
-function packerFor(exporter: SpanExporter): Packer {
-  if (isPackingExporter(exporter)) {
-    return {
-      create: () => exporter.createPacker(),
-      export: (packs) => exporter.exportPacks(packs),
-      exportAtExit: (packs, timeoutMs) => exporter.exportPacksAtExit(packs, timeoutMs),
-    };
-  }
-  const exportAtExit = exporter.exportAtExit;
-  return {
-    create: () => new SpanListPacker(),
-    export: (packs) => exporter.export(spansOf(packs)),
-    exportAtExit: exportAtExit === undefined ? undefined : (packs, timeoutMs) => exportAtExit.call(exporter, spansOf(packs), timeoutMs),
-  };
-}
+const FAILED: Promise<ExportResult> = Promise.resolve({ ok: false });
 
 /**
  * Queues sampled spans and exports them in batches: when a batch is full, or after the schedule
  * delay. The queue is bounded (new spans are dropped and counted when it is full), holds spans
- * packed (serialized on the turn of the event loop after they end, for an exporter that can),
- * runs one export at a time, and its timers never keep the process alive.
+ * packed by the encoder (serialized on the turn of the event loop after they end), runs one
+ * export at a time, and its timers never keep the process alive. Each export is one request:
+ * the encoder makes its body from whole packs, the exporter sends it.
  */
 export class BatchSpanProcessor implements SpanProcessor {
-  private readonly packer: Packer;
   private readonly packSize: number;
   /** Spans ended during this turn of the event loop, packed together on the next. */
   private ended: ReadableSpan[] = [];
@@ -79,11 +48,11 @@ export class BatchSpanProcessor implements SpanProcessor {
   droppedSpans = 0;
 
   constructor(
+    private readonly encoder: SpanEncoder,
     private readonly exporter: SpanExporter,
     private readonly config: BatchConfig,
   ) {
-    this.packer = packerFor(exporter);
-    this.open = this.packer.create();
+    this.open = encoder.createPacker();
     this.packSize = Math.max(1, Math.min(PACK_SIZE, config.maxExportBatchSize));
   }
 
@@ -125,11 +94,8 @@ export class BatchSpanProcessor implements SpanProcessor {
     this.inFlight = undefined;
     const count = spanCount(waiting);
     if (count === 0) return;
-    if (this.packer.exportAtExit === undefined) {
-      diag.warn(`${count} spans were not exported before the process exited`);
-      return;
-    }
-    this.packer.exportAtExit(waiting, timeoutMs);
+    const body = this.encode(waiting);
+    if (body !== undefined) this.exporter.sendAtExit(body, count, timeoutMs);
   }
 
   async shutdown(): Promise<void> {
@@ -245,12 +211,23 @@ export class BatchSpanProcessor implements SpanProcessor {
       timer = setTimeout(resolve, this.config.exportTimeoutMs, 'timeout');
       timer.unref();
     });
-    const outcome = await Promise.race([this.packer.export(batch), timedOut]);
+    const body = this.encode(batch);
+    const outcome = await Promise.race([body === undefined ? FAILED : this.exporter.send(body, spanCount(batch)), timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') {
       diag.warn(
         `an export took longer than OTEL_BSP_EXPORT_TIMEOUT=${this.config.exportTimeoutMs} ms; its ${spanCount(batch)} spans are counted as lost`,
       );
+    }
+  }
+
+  /** The request body for some packs; undefined (said once) if the encoder fails: those spans are lost. */
+  private encode(packs: readonly SpanPack[]): Uint8Array | undefined {
+    try {
+      return this.encoder.encode(packs);
+    } catch (error) {
+      diag.once('error', `span-encode:${String(error)}`, `could not export spans: ${String(error)}`);
+      return undefined;
     }
   }
 

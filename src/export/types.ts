@@ -1,26 +1,24 @@
 import type { ReadableSpan } from '../trace/types';
 
-export interface ExportResult {
-  readonly ok: boolean;
-  /** Set when ok is false: why the batch was not delivered. */
-  readonly error?: Error;
-}
-
 /**
- * Delivers finished spans somewhere. export() never rejects: failures come back as a result,
- * because the processor that calls it runs inside the host application.
+ * The path of a span out of the process: a SpanProcessor receives it as it ends; the batch
+ * processor has a SpanEncoder pack it (serialized ahead, on the next turn of the event loop),
+ * turns some packs into the body of one request, and hands that to a SpanExporter, which only
+ * sends bytes.
  */
-export interface SpanExporter {
-  export(spans: readonly ReadableSpan[]): Promise<ExportResult>;
-  /**
-   * Last-chance delivery from a process 'exit' listener, where nothing asynchronous runs any more.
-   * Blocks for at most timeoutMs.
-   */
-  exportAtExit?(spans: readonly ReadableSpan[], timeoutMs: number): void;
+
+/** Receives every span that ends; decides what gets exported and when. */
+export interface SpanProcessor {
+  onEnd(span: ReadableSpan): void;
+  /** True while spans wait for export or an export is running. */
+  hasPendingSpans(): boolean;
+  forceFlush(): Promise<void>;
+  /** Synchronous flush for the process 'exit' event. */
+  flushAtExit(timeoutMs: number): void;
   shutdown(): Promise<void>;
 }
 
-/** Spans an exporter serialized ahead of export: only their count is the processor's business. */
+/** Spans an encoder packed: only their count is the processor's business. */
 export interface SpanPack {
   readonly count: number;
 }
@@ -35,16 +33,48 @@ export interface SpanPacker {
   take(): SpanPack;
 }
 
+/** What a receiver said it rejected of a delivered request (OTLP partial success). */
+export interface ExportResponse {
+  /** Spans the receiver rejected (ExportTracePartialSuccess.rejected_spans); 0 when all accepted. */
+  readonly rejectedSpans: number;
+  readonly errorMessage: string;
+}
+
 /**
- * An exporter that serializes spans soon after they end, so that a batch processor queues
- * compact bytes instead of span objects. A queue of span objects waiting for their batch keeps
- * them alive across many young-generation collections: the garbage collector copies and
- * promotes them, and V8 grows the young generation (tens of MB of RSS under load) to cope.
+ * One wire format (OTLP protobuf, OTLP JSON). Its packs hold spans serialized soon after they
+ * end, so that the queue holds compact bytes instead of span objects: a queue of span objects
+ * waiting for their batch keeps them alive across many young-generation collections, which the
+ * garbage collector copies and promotes while V8 grows the young generation (tens of MB of RSS
+ * under load) to cope.
  */
-export interface PackingExporter extends SpanExporter {
+export interface SpanEncoder {
+  /** The Content-Type of its requests. */
+  readonly contentType: string;
   createPacker(): SpanPacker;
-  exportPacks(packs: readonly SpanPack[]): Promise<ExportResult>;
-  exportPacksAtExit(packs: readonly SpanPack[], timeoutMs: number): void;
+  /** The body of one request holding the spans of `packs` (made by this encoder's packers). */
+  encode(packs: readonly SpanPack[]): Uint8Array;
+  /** Reads a successful response's body, in the same format. Never throws: garbage reads as full success. */
+  readResponse(body: Uint8Array): ExportResponse;
+}
+
+export interface ExportResult {
+  readonly ok: boolean;
+  /** Set when ok is false: why the request was not delivered. */
+  readonly error?: Error;
+}
+
+/**
+ * Sends encoded spans. send() never rejects: failures come back as a result, because the
+ * processor that calls it runs inside the host application.
+ */
+export interface SpanExporter {
+  send(body: Uint8Array, spanCount: number): Promise<ExportResult>;
+  /**
+   * Last-chance delivery from a process 'exit' listener, where nothing asynchronous runs any more.
+   * Blocks for at most timeoutMs.
+   */
+  sendAtExit(body: Uint8Array, spanCount: number, timeoutMs: number): void;
+  shutdown(): Promise<void>;
 }
 
 /** How many spans some packs hold. */
@@ -52,20 +82,4 @@ export function spanCount(packs: readonly SpanPack[]): number {
   let count = 0;
   for (const pack of packs) count += pack.count;
   return count;
-}
-
-export function isPackingExporter(exporter: SpanExporter): exporter is PackingExporter {
-  const candidate = exporter as Partial<PackingExporter>;
-  return typeof candidate.createPacker === 'function' && typeof candidate.exportPacks === 'function' && typeof candidate.exportPacksAtExit === 'function';
-}
-
-/** Receives every span that ends; decides what gets exported and when. */
-export interface SpanProcessor {
-  onEnd(span: ReadableSpan): void;
-  /** True while spans wait for export or an export is running. */
-  hasPendingSpans(): boolean;
-  forceFlush(): Promise<void>;
-  /** Synchronous flush for the process 'exit' event. */
-  flushAtExit(timeoutMs: number): void;
-  shutdown(): Promise<void>;
 }

@@ -1,109 +1,69 @@
 import type { OtlpConfig } from '../../config/env';
 import { diag } from '../../diag/logger';
 import { isProcessExiting } from '../../lifecycle/exiting';
-import type { ReadableSpan, Resource } from '../../trace/types';
 import { AGENT_NAME, AGENT_VERSION } from '../../version';
-import { SpanListPacker, spansOf, type SpanList } from '../span-list';
-import { spanCount, type ExportResult, type PackingExporter, type SpanPack, type SpanPacker } from '../types';
-import { decodeJsonExportResponse, encodeTraceRequestJson } from './encode-json';
-import {
-  decodeExportResponse,
-  decodeStatus,
-  encodeTraceRequestFromPacks,
-  packSpans,
-  ProtobufSpanPacker,
-  type ProtobufPack,
-} from './encode-protobuf';
+import type { ExportResult, SpanEncoder, SpanExporter } from '../types';
 import { HttpSender, NetworkError, type HttpResponse } from './http-post';
 import { postAtExit } from './post-at-exit';
+import { decodeStatus } from './protobuf-response';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry';
 
 const OK: ExportResult = { ok: true };
 
-type OtlpPack = ProtobufPack | SpanList;
-
 const MAX_MESSAGE_LENGTH = 300;
 
 /**
- * OTLP over HTTP (protobuf or JSON, optionally gzipped) to one collector URL. Retries 429, 502,
+ * Sends encoded spans over HTTP (optionally gzipped) to one collector URL. Retries 429, 502,
  * 503, 504 and network failures with backoff within OTEL_EXPORTER_OTLP_TIMEOUT, honouring
  * Retry-After; other answers are final. Failures are reported once per outage or per distinct
- * rejection, never once per batch.
+ * rejection, never once per batch. What the bytes are is the encoder's business: the exporter
+ * only needs its Content-Type and how to read its responses.
  */
-export class OtlpHttpExporter implements PackingExporter {
+export class OtlpHttpExporter implements SpanExporter {
   private readonly sender: HttpSender;
   private readonly headers: Record<string, string>;
-  private readonly json: boolean;
   /** Set while the collector cannot be reached: no retries of network failures, no repeated warnings. */
   private outage: { since: number; lost: number } | undefined;
 
   constructor(
     private readonly config: OtlpConfig,
-    private readonly resource: Resource,
+    private readonly encoding: Pick<SpanEncoder, 'contentType' | 'readResponse'>,
   ) {
     this.sender = new HttpSender(config.tracesUrl);
-    this.json = config.protocol === 'http/json';
     this.headers = {
       ...config.headers,
-      'Content-Type': this.json ? 'application/json' : 'application/x-protobuf',
+      'Content-Type': encoding.contentType,
       'User-Agent': `${AGENT_NAME}/${AGENT_VERSION}`,
       ...(config.compression === 'gzip' ? { 'Content-Encoding': 'gzip' } : {}),
     };
   }
 
-  /** Protobuf: the spans' bytes, encoded soon after they end; JSON (a debugging format): the spans themselves. */
-  createPacker(): SpanPacker {
-    return this.json ? new SpanListPacker() : new ProtobufSpanPacker();
-  }
-
-  private pack(spans: readonly ReadableSpan[]): OtlpPack {
-    return this.json ? { count: spans.length, spans } : packSpans(spans);
-  }
-
-  export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
-    return this.exportPacks([this.pack(spans)]);
-  }
-
-  async exportPacks(packs: readonly SpanPack[]): Promise<ExportResult> {
+  async send(encoded: Uint8Array, spanCount: number): Promise<ExportResult> {
     try {
-      const encoded = this.encode(packs as readonly OtlpPack[]);
       const body = this.config.compression === 'gzip' ? await gzipAsync(encoded) : encoded;
-      return await this.deliver(body, spanCount(packs));
+      return await this.deliver(body, spanCount);
     } catch (error) {
       diag.once('error', `otlp-export-bug:${String(error)}`, `could not export spans: ${String(error)}`);
       return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
     }
   }
 
-  exportAtExit(spans: readonly ReadableSpan[], timeoutMs: number): void {
-    this.exportPacksAtExit([this.pack(spans)], timeoutMs);
-  }
-
-  exportPacksAtExit(packs: readonly SpanPack[], timeoutMs: number): void {
-    const count = spanCount(packs);
+  sendAtExit(encoded: Uint8Array, spanCount: number, timeoutMs: number): void {
     try {
-      const encoded = this.encode(packs as readonly OtlpPack[]);
       const body = this.config.compression === 'gzip' ? zlib().gzipSync(encoded) : encoded;
       const outcome = postAtExit(this.config.tracesUrl, this.headers, body, Math.min(timeoutMs, this.config.timeoutMs));
       if ('failure' in outcome) {
-        diag.warn(`${count} spans could not be sent to ${this.config.tracesUrl} before exit (${outcome.failure} failure)`);
+        diag.warn(`${spanCount} spans could not be sent to ${this.config.tracesUrl} before exit (${outcome.failure} failure)`);
       } else if (outcome.status < 200 || outcome.status >= 300) {
-        diag.warn(`${count} spans sent to ${this.config.tracesUrl} before exit were refused with HTTP ${outcome.status}`);
+        diag.warn(`${spanCount} spans sent to ${this.config.tracesUrl} before exit were refused with HTTP ${outcome.status}`);
       }
     } catch (error) {
-      diag.warn(`${count} spans could not be sent before exit: ${String(error)}`);
+      diag.warn(`${spanCount} spans could not be sent before exit: ${String(error)}`);
     }
   }
 
   async shutdown(): Promise<void> {
     this.sender.close();
-  }
-
-  private encode(packs: readonly OtlpPack[]): Uint8Array {
-    if (this.json) {
-      return Buffer.from(encodeTraceRequestJson(spansOf(packs), this.resource), 'utf8');
-    }
-    return encodeTraceRequestFromPacks(packs as readonly ProtobufPack[], this.resource);
   }
 
   private async deliver(body: Uint8Array, spanCount: number): Promise<ExportResult> {
@@ -145,9 +105,7 @@ export class OtlpHttpExporter implements PackingExporter {
       );
       this.outage = undefined;
     }
-    const partial = this.json
-      ? decodeJsonExportResponse(response.body.toString('utf8'))
-      : decodeExportResponse(response.body);
+    const partial = this.encoding.readResponse(response.body);
     if (partial.rejectedSpans > 0 || partial.errorMessage !== '') {
       const message = truncate(partial.errorMessage);
       diag.once(

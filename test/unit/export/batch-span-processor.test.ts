@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BatchConfig } from '../../../src/config/env';
 import { diag } from '../../../src/diag/logger';
 import { BatchSpanProcessor } from '../../../src/export/batch-span-processor';
-import type { ExportResult, PackingExporter, SpanExporter, SpanPack, SpanPacker } from '../../../src/export/types';
+import type { ExportResponse, ExportResult, SpanEncoder, SpanExporter, SpanPack, SpanPacker } from '../../../src/export/types';
 import { isTracingSuppressed } from '../../../src/trace/suppress';
 import type { ReadableSpan } from '../../../src/trace/types';
 import { installContextManager } from '../../helpers/context';
@@ -13,8 +13,21 @@ function fakeSpan(name: string, sampled = true): ReadableSpan {
   return makeSpan({ name, context: { traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE } });
 }
 
-/** Records every batch; each export stays pending until the test releases it (or resolves at once). */
-class ControlledExporter implements SpanExporter {
+interface NamePack extends SpanPack {
+  readonly names: string[];
+}
+
+/**
+ * The encoder and the exporter at once: a pack is the spans' names (a span named
+ * "unserializable" fails to be added), a request body their names as JSON. Records every pack,
+ * every batch sent and every delivery at exit; each send stays pending until the test releases it
+ * (or resolves at once).
+ */
+class ControlledExporter implements SpanEncoder, SpanExporter {
+  readonly contentType = 'application/json';
+  readonly added: string[] = [];
+  readonly packed: string[][] = [];
+  readonly exportedPacks: number[][] = [];
   readonly batches: string[][] = [];
   readonly atExit: string[][] = [];
   readonly suppressed: boolean[] = [];
@@ -24,45 +37,6 @@ class ControlledExporter implements SpanExporter {
   shutdownCalls = 0;
   constructor(private readonly immediate = true) {}
 
-  export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
-    this.batches.push(spans.map((s) => s.name));
-    this.suppressed.push(isTracingSuppressed(context.active()));
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    return new Promise((resolve) => {
-      const done = () => {
-        this.inFlight--;
-        resolve({ ok: true });
-      };
-      if (this.immediate) setImmediate(done);
-      else this.releases.push(done);
-    });
-  }
-  exportAtExit(spans: readonly ReadableSpan[]): void {
-    this.atExit.push(spans.map((s) => s.name));
-  }
-  releaseAll(): void {
-    const releases = this.releases;
-    this.releases = [];
-    for (const release of releases) release();
-  }
-  async shutdown(): Promise<void> {
-    this.shutdownCalls++;
-  }
-}
-
-interface NamePack extends SpanPack {
-  readonly names: string[];
-}
-
-/**
- * An exporter that packs: a pack is the spans' names (a span named "unserializable" fails to be
- * added); exports and exit deliveries record the packs they got.
- */
-class PackingFake extends ControlledExporter implements PackingExporter {
-  readonly added: string[] = [];
-  readonly packed: string[][] = [];
-  readonly exportedPacks: number[][] = [];
   createPacker(): SpanPacker {
     const fake = this;
     let open: string[] = [];
@@ -83,14 +57,43 @@ class PackingFake extends ControlledExporter implements PackingExporter {
       },
     };
   }
-  exportPacks(packs: readonly SpanPack[]): Promise<ExportResult> {
+  encode(packs: readonly SpanPack[]): Uint8Array {
     this.exportedPacks.push(packs.map((pack) => pack.count));
-    return this.export((packs as NamePack[]).flatMap((pack) => pack.names).map((name) => fakeSpan(name)));
+    return Buffer.from(JSON.stringify((packs as NamePack[]).flatMap((pack) => pack.names)));
   }
-  exportPacksAtExit(packs: readonly SpanPack[]): void {
-    this.atExit.push((packs as NamePack[]).flatMap((pack) => pack.names));
+  readResponse(): ExportResponse {
+    return { rejectedSpans: 0, errorMessage: '' };
+  }
+
+  send(body: Uint8Array): Promise<ExportResult> {
+    this.batches.push(JSON.parse(Buffer.from(body).toString()) as string[]);
+    this.suppressed.push(isTracingSuppressed(context.active()));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    return new Promise((resolve) => {
+      const done = () => {
+        this.inFlight--;
+        resolve({ ok: true });
+      };
+      if (this.immediate) setImmediate(done);
+      else this.releases.push(done);
+    });
+  }
+  sendAtExit(body: Uint8Array): void {
+    this.atExit.push(JSON.parse(Buffer.from(body).toString()) as string[]);
+  }
+  releaseAll(): void {
+    const releases = this.releases;
+    this.releases = [];
+    for (const release of releases) release();
+  }
+  async shutdown(): Promise<void> {
+    this.shutdownCalls++;
   }
 }
+
+/** The same fake, named for the tests about packing. */
+class PackingFake extends ControlledExporter {}
 
 const config = (overrides: Partial<BatchConfig> = {}): BatchConfig => ({
   scheduleDelayMs: 60_000,
@@ -112,7 +115,7 @@ afterEach(() => {
 describe('BatchSpanProcessor', () => {
   it('exports as soon as a batch is full, in batches of the configured size', async () => {
     const exporter = new ControlledExporter();
-    const processor = new BatchSpanProcessor(exporter, config());
+    const processor = new BatchSpanProcessor(exporter, exporter, config());
     for (const name of names('s', 25)) processor.onEnd(fakeSpan(name));
     await tick();
     await tick();
@@ -123,7 +126,7 @@ describe('BatchSpanProcessor', () => {
 
   it('exports a partial batch after the schedule delay', async () => {
     const exporter = new ControlledExporter();
-    const processor = new BatchSpanProcessor(exporter, config({ scheduleDelayMs: 30 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ scheduleDelayMs: 30 }));
     processor.onEnd(fakeSpan('lonely'));
     await tick();
     expect(exporter.batches).toEqual([]);
@@ -133,7 +136,7 @@ describe('BatchSpanProcessor', () => {
 
   it('ignores spans that are not sampled', async () => {
     const exporter = new ControlledExporter();
-    const processor = new BatchSpanProcessor(exporter, config());
+    const processor = new BatchSpanProcessor(exporter, exporter, config());
     processor.onEnd(fakeSpan('unsampled', false));
     await processor.forceFlush();
     expect(exporter.batches).toEqual([]);
@@ -142,7 +145,7 @@ describe('BatchSpanProcessor', () => {
 
   it('runs one export at a time, in a root context with tracing suppressed', async () => {
     const exporter = new ControlledExporter(false);
-    const processor = new BatchSpanProcessor(exporter, config({ maxExportBatchSize: 2 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ maxExportBatchSize: 2 }));
     const parent = trace.setSpanContext(context.active(), { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), traceFlags: 1 });
     context.with(parent, () => {
       for (const name of names('s', 6)) processor.onEnd(fakeSpan(name));
@@ -161,7 +164,7 @@ describe('BatchSpanProcessor', () => {
 
   it('drops new spans when the queue is full, counts them and says so once per burst', async () => {
     const exporter = new ControlledExporter(false);
-    const processor = new BatchSpanProcessor(exporter, config({ maxQueueSize: 5, maxExportBatchSize: 5 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ maxQueueSize: 5, maxExportBatchSize: 5 }));
     for (const name of names('s', 5)) processor.onEnd(fakeSpan(name));
     await tick(); // the first five are being exported; the queue is empty again
     for (const name of names('t', 12)) processor.onEnd(fakeSpan(name));
@@ -180,7 +183,7 @@ describe('BatchSpanProcessor', () => {
 
   it('hands queued and in-flight spans to the exporter synchronously at exit', async () => {
     const exporter = new ControlledExporter(false);
-    const processor = new BatchSpanProcessor(exporter, config({ maxExportBatchSize: 2 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ maxExportBatchSize: 2 }));
     for (const name of names('s', 3)) processor.onEnd(fakeSpan(name));
     await tick();
     processor.flushAtExit(1000);
@@ -190,7 +193,7 @@ describe('BatchSpanProcessor', () => {
 
   it('counts a hung export as lost after OTEL_BSP_EXPORT_TIMEOUT and carries on', async () => {
     const exporter = new ControlledExporter(false);
-    const processor = new BatchSpanProcessor(exporter, config({ exportTimeoutMs: 30, maxExportBatchSize: 1 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ exportTimeoutMs: 30, maxExportBatchSize: 1 }));
     processor.onEnd(fakeSpan('hangs'));
     processor.onEnd(fakeSpan('next'));
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -200,7 +203,7 @@ describe('BatchSpanProcessor', () => {
 
   it('packs the spans of a turn of the event loop on the next, and exports whole packs', async () => {
     const exporter = new PackingFake();
-    const processor = new BatchSpanProcessor(exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 128 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 128 }));
     const ended = names('s', 300);
     for (const name of ended) processor.onEnd(fakeSpan(name));
     expect(exporter.added).toEqual([]); // not on the path of the request that ended them
@@ -217,7 +220,7 @@ describe('BatchSpanProcessor', () => {
 
   it('at exit, packs what is still pending and hands queued and in-flight packs over', async () => {
     const exporter = new PackingFake(false);
-    const processor = new BatchSpanProcessor(exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 64 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 64 }));
     const ended = names('s', 70);
     for (const name of ended) processor.onEnd(fakeSpan(name));
     await tick();
@@ -229,7 +232,7 @@ describe('BatchSpanProcessor', () => {
 
   it('loses only the span that cannot be packed, says so once, and exports the others', async () => {
     const exporter = new PackingFake();
-    const processor = new BatchSpanProcessor(exporter, config());
+    const processor = new BatchSpanProcessor(exporter, exporter, config());
     processor.onEnd(fakeSpan('before'));
     processor.onEnd(fakeSpan('unserializable'));
     processor.onEnd(fakeSpan('unserializable'));
@@ -254,7 +257,7 @@ describe('BatchSpanProcessor', () => {
         },
       };
     };
-    const processor = new BatchSpanProcessor(exporter, config({ maxExportBatchSize: 2 }));
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ maxExportBatchSize: 2 }));
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => uncaught.push(error);
     process.on('uncaughtException', onUncaught);
@@ -272,7 +275,7 @@ describe('BatchSpanProcessor', () => {
 
   it('flushes then shuts the exporter down once, ignoring spans that end afterwards', async () => {
     const exporter = new ControlledExporter();
-    const processor = new BatchSpanProcessor(exporter, config());
+    const processor = new BatchSpanProcessor(exporter, exporter, config());
     processor.onEnd(fakeSpan('before'));
     await processor.shutdown();
     await processor.shutdown();

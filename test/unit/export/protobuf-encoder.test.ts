@@ -1,13 +1,8 @@
 import { SpanKind, createTraceState } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeExportResponse,
-  decodeStatus,
-  encodeTraceRequest,
-  encodeTraceRequestFromPacks,
-  packSpans,
-  ProtobufSpanPacker,
-} from '../../../src/export/otlp/encode-protobuf';
+import { encodeTraceRequest, encodeTraceRequestFromPacks, packSpans } from '../../../src/export/otlp/protobuf-encoder';
+import { decodeExportResponse, decodeStatus } from '../../../src/export/otlp/protobuf-response';
+import { ProtobufSpanPacker } from '../../../src/export/otlp/protobuf-spans';
 import type { ReadableSpan, Resource } from '../../../src/trace/types';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus } from '../../helpers/otlp-schema.mjs';
 import { makeSpan, PARENT_ID, SPAN_ID, TRACE_ID } from '../../helpers/spans';

@@ -1,14 +1,12 @@
 import type { AttributeValue, Attributes, SpanContext } from '@opentelemetry/api';
-import type { EpochMillis, InstrumentationScope, ReadableSpan, Resource } from '../../trace/types';
+import type { EpochMillis, InstrumentationScope, ReadableSpan } from '../../trace/types';
 import type { SpanPacker } from '../types';
 import { ProtobufWriter } from './protobuf-writer';
 
-// Field numbers of the messages written, from opentelemetry-proto v1.4.0.
-const ExportTraceServiceRequest = { resourceSpans: 1 } as const;
-const ResourceSpans = { resource: 1, scopeSpans: 2, schemaUrl: 3 } as const;
-const ResourceField = { attributes: 1 } as const;
-const ScopeSpans = { scope: 1, spans: 2, schemaUrl: 3 } as const;
-const ScopeField = { name: 1, version: 2 } as const;
+// The OTLP Span message and what it holds, as protobuf: writing one span, and packing spans as
+// they end. Field numbers from opentelemetry-proto v1.4.0.
+/** Each span is written as one `spans` field of its ScopeSpans message. */
+const ScopeSpans = { spans: 2 } as const;
 const SpanField = {
   traceId: 1,
   spanId: 2,
@@ -41,9 +39,6 @@ export const FLAG_IS_REMOTE = 0x200;
 const STATUS_ERROR = 2;
 const TWO_POW_32 = 4294967296;
 
-/** One writer for the process: encoding is synchronous, so exports never share it concurrently. */
-const writer = new ProtobufWriter();
-
 /**
  * Spans already serialized: per instrumentation scope, their `ScopeSpans.spans` fields (tag,
  * length, Span message) back to back. A batch processor queues these bytes instead of the span
@@ -54,17 +49,6 @@ export interface ProtobufPack {
   readonly groups: ReadonlyArray<{ readonly scope: InstrumentationScope; readonly spans: Buffer }>;
 }
 
-/** Serializes spans now, for encodeTraceRequestFromPacks() later. */
-export function packSpans(spans: readonly ReadableSpan[]): ProtobufPack {
-  const w = writer;
-  w.reset();
-  const groups = groupByScope(spans).map((group) => {
-    const start = w.length;
-    for (const span of group.spans) writeSpan(w, span);
-    return { scope: group.scope, spans: w.copyFrom(start) };
-  });
-  return { count: spans.length, groups };
-}
 
 /** Room for a pack of spans of one scope before the writer grows (a server span takes ~300 bytes). */
 const PACK_WRITER_CAPACITY = 16 * 1024;
@@ -124,55 +108,6 @@ export class ProtobufSpanPacker implements SpanPacker {
   }
 }
 
-/**
- * Encodes spans as an OTLP `ExportTraceServiceRequest` (protobuf): one ResourceSpans, one
- * ScopeSpans per instrumentation scope. Fields are written in field-number order and proto3
- * defaults are left out, so the output is what a conforming protobuf library would produce.
- */
-export function encodeTraceRequest(spans: readonly ReadableSpan[], resource: Resource): Uint8Array {
-  return encodeTraceRequestFromPacks([packSpans(spans)], resource);
-}
-
-/** The request for spans packed earlier: their bytes are copied in, grouped by scope. */
-export function encodeTraceRequestFromPacks(packs: readonly ProtobufPack[], resource: Resource): Uint8Array {
-  const scopes = scopesOf(packs);
-  if (scopes.length === 0) return new Uint8Array(0);
-  const w = writer;
-  w.reset();
-  const resourceSpans = w.beginMessage(ExportTraceServiceRequest.resourceSpans);
-
-  const resourceBody = w.beginMessage(ResourceSpans.resource);
-  writeAttributes(w, ResourceField.attributes, resource.attributes);
-  w.endMessage(resourceBody);
-
-  for (const scope of scopes) {
-    const scopeSpans = w.beginMessage(ResourceSpans.scopeSpans);
-    const scopeBody = w.beginMessage(ScopeSpans.scope);
-    if (scope.name) w.stringField(ScopeField.name, scope.name);
-    if (scope.version) w.stringField(ScopeField.version, scope.version);
-    w.endMessage(scopeBody);
-    for (const pack of packs) {
-      for (const group of pack.groups) if (sameScope(group.scope, scope)) w.raw(group.spans);
-    }
-    if (scope.schemaUrl) w.stringField(ScopeSpans.schemaUrl, scope.schemaUrl);
-    w.endMessage(scopeSpans);
-  }
-
-  if (resource.schemaUrl) w.stringField(ResourceSpans.schemaUrl, resource.schemaUrl);
-  w.endMessage(resourceSpans);
-  return w.finish();
-}
-
-/** The distinct scopes of some packs, in order of first appearance. */
-function scopesOf(packs: readonly ProtobufPack[]): InstrumentationScope[] {
-  const scopes: InstrumentationScope[] = [];
-  for (const pack of packs) {
-    for (const group of pack.groups) {
-      if (group.spans.length > 0 && !scopes.some((scope) => sameScope(scope, group.scope))) scopes.push(group.scope);
-    }
-  }
-  return scopes;
-}
 
 export interface ScopeGroup {
   readonly scope: InstrumentationScope;
@@ -206,14 +141,15 @@ export function groupByScope(spans: readonly ReadableSpan[]): ScopeGroup[] {
   return groups;
 }
 
-function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
+
+export function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
   return (
     a === b ||
     (a.name === b.name && (a.version ?? '') === (b.version ?? '') && (a.schemaUrl ?? '') === (b.schemaUrl ?? ''))
   );
 }
 
-function writeSpan(w: ProtobufWriter, span: ReadableSpan): void {
+export function writeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   const context = span.spanContext();
   const body = w.beginMessage(ScopeSpans.spans);
   w.hexBytesField(SpanField.traceId, context.traceId);
@@ -350,7 +286,7 @@ function writeNewKey(w: ProtobufWriter, key: string): void {
   if (knownKeys.size < MAX_KNOWN_KEYS) knownKeys.set(key, { keyField: w.copyFrom(start), lastValue: undefined, keyValue: undefined });
 }
 
-function writeAttributes(w: ProtobufWriter, field: number, attributes: Attributes): void {
+export function writeAttributes(w: ProtobufWriter, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     const value = attributes[key];
     if (isAttributeValue(value)) writeAttribute(w, field, key, value);
@@ -398,140 +334,3 @@ function writeArrayValue(w: ProtobufWriter, values: readonly unknown[]): void {
   w.endMessage(array);
 }
 
-// ---- Responses -------------------------------------------------------------------------------
-
-export interface ExportResponse {
-  /** Spans the receiver rejected (ExportTracePartialSuccess.rejected_spans); 0 when all accepted. */
-  readonly rejectedSpans: number;
-  readonly errorMessage: string;
-}
-
-export interface RpcStatus {
-  readonly code: number;
-  readonly message: string;
-}
-
-/** Reads `ExportTraceServiceResponse.partial_success`. Never throws: garbage reads as success. */
-export function decodeExportResponse(body: Uint8Array): ExportResponse {
-  let rejectedSpans = 0;
-  let errorMessage = '';
-  const response = new WireReader(body, 0, body.length);
-  while (response.more()) {
-    const { field, wireType } = response.key();
-    if (field !== 1 || wireType !== 2) {
-      response.skip(wireType);
-      continue;
-    }
-    const end = response.lengthDelimitedEnd();
-    const partial = new WireReader(body, response.position, end);
-    while (partial.more()) {
-      const inner = partial.key();
-      if (inner.field === 1 && inner.wireType === 0) rejectedSpans = Math.max(0, partial.varint());
-      else if (inner.field === 2 && inner.wireType === 2) errorMessage = partial.string();
-      else partial.skip(inner.wireType);
-    }
-    if (!partial.ok) return { rejectedSpans: 0, errorMessage: '' };
-    response.position = end;
-  }
-  return response.ok ? { rejectedSpans, errorMessage } : { rejectedSpans: 0, errorMessage: '' };
-}
-
-/** Reads a `google.rpc.Status` (gRPC error details). Never throws: garbage reads as code 0. */
-export function decodeStatus(body: Uint8Array): RpcStatus {
-  let code = 0;
-  let message = '';
-  const status = new WireReader(body, 0, body.length);
-  while (status.more()) {
-    const { field, wireType } = status.key();
-    if (field === 1 && wireType === 0) code = status.varint() | 0; // int32
-    else if (field === 2 && wireType === 2) message = status.string();
-    else status.skip(wireType); // details (3) and unknown fields
-  }
-  return status.ok ? { code, message } : { code: 0, message: '' };
-}
-
-/** A lenient cursor over the wire format: malformed input clears `ok` instead of throwing. */
-class WireReader {
-  ok = true;
-
-  constructor(
-    private readonly bytes: Uint8Array,
-    public position: number,
-    private readonly end: number,
-  ) {}
-
-  more(): boolean {
-    return this.ok && this.position < this.end;
-  }
-
-  key(): { field: number; wireType: number } {
-    const key = this.varint();
-    const field = Math.floor(key / 8);
-    if (field < 1 || field > 0x1fffffff) this.ok = false;
-    return { field, wireType: key & 7 };
-  }
-
-  /** A varint read as a two's-complement int64, exact up to 2^53 in magnitude. */
-  varint(): number {
-    let low = 0;
-    let high = 0;
-    for (let i = 0; i < 10; i++) {
-      if (this.position >= this.end) break;
-      const byte = this.bytes[this.position++]!;
-      const bits = byte & 0x7f;
-      if (i < 4) low |= bits << (7 * i);
-      else if (i === 4) {
-        low |= bits << 28;
-        high |= bits >>> 4;
-      } else high |= bits << (7 * i - 32);
-      if (byte < 0x80) return high * TWO_POW_32 + (low >>> 0);
-    }
-    this.ok = false;
-    return 0;
-  }
-
-  /** Reads a length prefix and returns where that field ends. */
-  lengthDelimitedEnd(): number {
-    const length = this.varint();
-    const end = this.position + length;
-    if (length < 0 || end > this.end) {
-      this.ok = false;
-      return this.position;
-    }
-    return end;
-  }
-
-  string(): string {
-    const end = this.lengthDelimitedEnd();
-    if (!this.ok) return '';
-    const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.position, end - this.position).toString(
-      'utf8',
-    );
-    this.position = end;
-    return text;
-  }
-
-  skip(wireType: number): void {
-    switch (wireType) {
-      case 0:
-        this.varint();
-        return;
-      case 1:
-        this.advance(8);
-        return;
-      case 2:
-        this.position = this.lengthDelimitedEnd();
-        return;
-      case 5:
-        this.advance(4);
-        return;
-      default:
-        this.ok = false; // groups (3, 4) are not used by these messages; 6 and 7 do not exist
-    }
-  }
-
-  private advance(bytes: number): void {
-    if (this.position + bytes > this.end) this.ok = false;
-    else this.position += bytes;
-  }
-}

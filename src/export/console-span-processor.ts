@@ -1,6 +1,45 @@
 import { writeSync } from 'node:fs';
+import { agentContext } from '../api/active';
+import { ROOT_CONTEXT } from '../api/context';
+import { TRACE_FLAG_SAMPLED } from '../api/trace';
+import { suppressTracing } from '../trace/suppress';
 import type { ReadableSpan, Resource } from '../trace/types';
-import type { ExportResult, SpanExporter } from './types';
+import type { SpanProcessor } from './types';
+
+/**
+ * OTEL_TRACES_EXPORTER=console: each trace printed as a tree on stdout, for a person reading a
+ * terminal. It is a span processor of its own rather than an encoder and an exporter: it sends
+ * no bytes anywhere, it waits for whole traces, and it prints each span as soon as its trace is
+ * complete, without the batch delay.
+ */
+export class ConsoleSpanProcessor implements SpanProcessor {
+  private closed = false;
+
+  constructor(private readonly printer: ConsoleTreePrinter) {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.closed || (span.spanContext().traceFlags & TRACE_FLAG_SAMPLED) === 0) return;
+    // Writing to stdout must not be traced by the application's own instrumentations.
+    agentContext.with(PRINT_CONTEXT, this.printer.print, this.printer, [span]);
+  }
+
+  hasPendingSpans(): boolean {
+    return false;
+  }
+
+  async forceFlush(): Promise<void> {}
+
+  flushAtExit(timeoutMs: number): void {
+    this.printer.printAtExit([], timeoutMs);
+  }
+
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    this.printer.close();
+  }
+}
+
+const PRINT_CONTEXT = suppressTracing(ROOT_CONTEXT);
 
 /** Attributes shown on a span's line when present, in this order. */
 export const KEY_ATTRIBUTES = [
@@ -46,7 +85,6 @@ const BAR_WIDTH = 30;
 const MAX_NAME_COLUMN = 60;
 const MAX_VALUE_LENGTH = 80;
 const KIND_NAMES = ['internal', 'server', 'client', 'producer', 'consumer'];
-const OK: ExportResult = { ok: true };
 
 interface PendingTrace {
   readonly spans: ReadableSpan[];
@@ -76,7 +114,7 @@ const NO_COLORS: Palette = { bold: plain, dim: plain, red: plain, green: plain, 
  * Children usually end (and arrive) before their parent, so spans wait per trace until the trace's
  * local root ends; what waits too long, overflows the limits or is left at shutdown is printed as is.
  */
-export class ConsoleSpanExporter implements SpanExporter {
+export class ConsoleTreePrinter {
   private readonly pending = new Map<string, PendingTrace>();
   private pendingSpanCount = 0;
   private readonly printedTraces = new Set<string>();
@@ -101,17 +139,19 @@ export class ConsoleSpanExporter implements SpanExporter {
     this.maxPendingSpans = Math.max(1, limits.maxPendingSpans ?? DEFAULT_MAX_PENDING_SPANS);
   }
 
-  export(spans: readonly ReadableSpan[]): Promise<ExportResult> {
-    if (this.isShutDown) return Promise.resolve({ ok: false, error: new Error('console exporter is shut down') });
+  /** Takes ended spans and prints the traces now complete. False once closed, or if stdout failed. */
+  print(spans: readonly ReadableSpan[]): boolean {
+    if (this.isShutDown) return false;
     try {
       this.output(this.accept(spans, Date.now()));
-      return Promise.resolve(OK);
-    } catch (error) {
-      return Promise.resolve({ ok: false, error: error instanceof Error ? error : new Error(String(error)) });
+      return true;
+    } catch {
+      return false;
     }
   }
 
-  exportAtExit(spans: readonly ReadableSpan[], timeoutMs: number): void {
+  /** At the process 'exit': prints everything, synchronously. */
+  printAtExit(spans: readonly ReadableSpan[], timeoutMs: number): void {
     try {
       const text = this.accept(spans, Date.now()) + this.printAll();
       if (text === '') return;
@@ -122,16 +162,15 @@ export class ConsoleSpanExporter implements SpanExporter {
     }
   }
 
-  shutdown(): Promise<void> {
-    if (!this.isShutDown) {
-      this.isShutDown = true;
-      try {
-        this.output(this.printAll());
-      } catch {
-        // Shutdown must not fail because stdout did.
-      }
+  /** Prints what is left, as it is, and takes no more spans. */
+  close(): void {
+    if (this.isShutDown) return;
+    this.isShutDown = true;
+    try {
+      this.output(this.printAll());
+    } catch {
+      // Closing must not fail because stdout did.
     }
-    return Promise.resolve();
   }
 
   /** Buffers spans and returns the text of every trace now due to be printed. */
@@ -156,11 +195,11 @@ export class ConsoleSpanExporter implements SpanExporter {
         this.scheduleSettle();
       }
     }
-    if (ready) for (const traceId of ready) text += this.print(traceId);
+    if (ready) for (const traceId of ready) text += this.takeTrace(traceId);
     for (const [traceId, trace] of this.pending) {
       if (trace.settlesAt !== undefined && trace.settlesAt <= now) {
         trace.readyToPrint = true;
-        text += this.print(traceId);
+        text += this.takeTrace(traceId);
       }
     }
 
@@ -168,7 +207,7 @@ export class ConsoleSpanExporter implements SpanExporter {
     for (const [traceId, trace] of this.pending) {
       const overLimit = this.pending.size > this.maxPendingTraces || this.pendingSpanCount > this.maxPendingSpans;
       if (!overLimit && now - trace.since < this.maxWaitMs) break;
-      text += this.print(traceId);
+      text += this.takeTrace(traceId);
     }
     return text;
   }
@@ -190,12 +229,12 @@ export class ConsoleSpanExporter implements SpanExporter {
 
   private printAll(): string {
     let text = '';
-    for (const traceId of this.pending.keys()) text += this.print(traceId);
+    for (const traceId of this.pending.keys()) text += this.takeTrace(traceId);
     return text;
   }
 
   /** Removes a trace from the buffer and renders it. */
-  private print(traceId: string): string {
+  private takeTrace(traceId: string): string {
     const trace = this.pending.get(traceId);
     if (trace === undefined) return '';
     this.pending.delete(traceId);

@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Attributes, SpanStatus } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConsoleSpanExporter } from '../../../src/export/console-exporter';
+import { ConsoleTreePrinter } from '../../../src/export/console-span-processor';
 import type { ReadableSpan, Resource } from '../../../src/trace/types';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -43,9 +43,9 @@ function makeSpan(init: SpanInit): ReadableSpan {
   };
 }
 
-function capture(limits?: ConstructorParameters<typeof ConsoleSpanExporter>[2]) {
+function capture(limits?: ConstructorParameters<typeof ConsoleTreePrinter>[2]) {
   const writes: string[] = [];
-  const exporter = new ConsoleSpanExporter(RESOURCE, (text) => writes.push(text), limits);
+  const exporter = new ConsoleTreePrinter(RESOURCE, (text) => writes.push(text), limits);
   return { exporter, writes, output: () => writes.join('') };
 }
 
@@ -73,15 +73,15 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('ConsoleSpanExporter', () => {
+describe('ConsoleTreePrinter', () => {
   it('prints a trace as a tree once its root ends, children under parents in start order', async () => {
     const { exporter, writes, output } = capture();
     // Children end first and arrive in separate exports, out of start order.
-    await exporter.export([makeSpan({ id: 'b1', parent: 'b', start: 60, end: 70 })]);
-    await exporter.export([makeSpan({ id: 'b', parent: 'root', start: 55, end: 95 })]);
-    await exporter.export([makeSpan({ id: 'a1', parent: 'a', start: 12, end: 20 }), makeSpan({ id: 'a', parent: 'root', start: 10, end: 50 })]);
+    exporter.print([makeSpan({ id: 'b1', parent: 'b', start: 60, end: 70 })]);
+    exporter.print([makeSpan({ id: 'b', parent: 'root', start: 55, end: 95 })]);
+    exporter.print([makeSpan({ id: 'a1', parent: 'a', start: 12, end: 20 }), makeSpan({ id: 'a', parent: 'root', start: 10, end: 50 })]);
     expect(writes).toEqual([]);
-    await exporter.export([makeSpan({ id: 'root', name: 'GET /orders', kind: SpanKind.SERVER, start: 0, end: 100 })]);
+    exporter.print([makeSpan({ id: 'root', name: 'GET /orders', kind: SpanKind.SERVER, start: 0, end: 100 })]);
 
     expect(writes).toHaveLength(1);
     const text = output();
@@ -96,7 +96,7 @@ describe('ConsoleSpanExporter', () => {
 
   it('places each bar at the span’s offset within the trace', async () => {
     const { exporter, output } = capture();
-    await exporter.export([
+    exporter.print([
       makeSpan({ id: 'half', parent: 'root', start: 50, end: 100 }),
       makeSpan({ id: 'early', parent: 'root', start: 0, end: 10 }),
       makeSpan({ id: 'instant', parent: 'root', start: 80, end: 80 }),
@@ -111,7 +111,7 @@ describe('ConsoleSpanExporter', () => {
 
   it('marks errors with their message and shows key attributes', async () => {
     const { exporter, output } = capture();
-    await exporter.export([
+    exporter.print([
       makeSpan({
         id: 'pay',
         parent: 'root',
@@ -155,8 +155,8 @@ describe('ConsoleSpanExporter', () => {
 
   it('prints a span whose parent is remote as the root of its trace once the trace settled', async () => {
     const { exporter, output } = capture({ settleMs: 30 });
-    await exporter.export([makeSpan({ id: 'child', parent: 'server' })]);
-    await exporter.export([makeSpan({ id: 'server', parent: 'upstream', remoteParent: true })]);
+    exporter.print([makeSpan({ id: 'child', parent: 'server' })]);
+    exporter.print([makeSpan({ id: 'server', parent: 'upstream', remoteParent: true })]);
     expect(output()).toBe('');
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(spanLines(output()).map((line) => line.split(/\s{2,}/)[0])).toEqual(['server', '└─ child']);
@@ -164,16 +164,16 @@ describe('ConsoleSpanExporter', () => {
 
   it('joins a server span to the client span of the same process that called it over HTTP', async () => {
     const { exporter, output } = capture({ settleMs: 1_000 });
-    await exporter.export([makeSpan({ id: 'server', parent: 'client', remoteParent: true, start: 20, end: 60 })]);
-    await exporter.export([makeSpan({ id: 'client', parent: 'root', start: 10, end: 80, kind: SpanKind.CLIENT })]);
-    await exporter.export([makeSpan({ id: 'root', end: 100 })]);
+    exporter.print([makeSpan({ id: 'server', parent: 'client', remoteParent: true, start: 20, end: 60 })]);
+    exporter.print([makeSpan({ id: 'client', parent: 'root', start: 10, end: 80, kind: SpanKind.CLIENT })]);
+    exporter.print([makeSpan({ id: 'root', end: 100 })]);
     expect(spanLines(output()).map((line) => line.split(/(?<=\S)\s{2,}/)[0])).toEqual(['root', '└─ client', '   └─ server']);
   });
 
   it('prints spans that arrive after their trace was printed as a separate tree', async () => {
     const { exporter, writes } = capture();
-    await exporter.export([makeSpan({ id: 'root' })]);
-    await exporter.export([makeSpan({ id: 'late', parent: 'root', start: 50, end: 150 })]);
+    exporter.print([makeSpan({ id: 'root' })]);
+    exporter.print([makeSpan({ id: 'late', parent: 'root', start: 50, end: 150 })]);
     expect(writes).toHaveLength(2);
     expect(writes[1]).toContain('more spans of a trace printed before');
     expect(spanLines(writes[1]!)[0]).toMatch(/^late .*\(parent span 0{12}root not seen\)$/);
@@ -181,7 +181,7 @@ describe('ConsoleSpanExporter', () => {
 
   it('keeps traces apart', async () => {
     const { exporter, writes } = capture();
-    await exporter.export([
+    exporter.print([
       makeSpan({ id: 'a1', parent: 'a' }),
       makeSpan({ id: 'b1', parent: 'b', traceId: OTHER_TRACE_ID }),
       makeSpan({ id: 'a' }),
@@ -189,38 +189,38 @@ describe('ConsoleSpanExporter', () => {
     expect(writes).toHaveLength(1);
     expect(writes[0]).toContain(TRACE_ID);
     expect(writes[0]).not.toContain('b1');
-    await exporter.export([makeSpan({ id: 'b', traceId: OTHER_TRACE_ID })]);
+    exporter.print([makeSpan({ id: 'b', traceId: OTHER_TRACE_ID })]);
     expect(writes).toHaveLength(2);
     expect(spanLines(writes[1]!).map((line) => line.split(/\s{2,}/)[0])).toEqual(['b', '└─ b1']);
   });
 
   it('prints orphan spans at shutdown', async () => {
     const { exporter, writes, output } = capture();
-    await exporter.export([makeSpan({ id: 'orphan', parent: 'missing' })]);
+    exporter.print([makeSpan({ id: 'orphan', parent: 'missing' })]);
     expect(writes).toEqual([]);
-    await exporter.shutdown();
+    exporter.close();
     expect(output()).toContain('root span not seen');
     expect(lineOf(output(), 'orphan')).toContain('(parent span 000000000missing not seen)');
-    const result = await exporter.export([makeSpan({ id: 'after' })]);
-    expect(result.ok).toBe(false);
+    const result = exporter.print([makeSpan({ id: 'after' })]);
+    expect(result).toBe(false);
   });
 
   it('prints spans at exit synchronously', () => {
     const { exporter, output } = capture();
-    void exporter.export([makeSpan({ id: 'waiting', parent: 'root' })]);
-    exporter.exportAtExit([makeSpan({ id: 'also', parent: 'root', start: 10 })], 100);
+    exporter.print([makeSpan({ id: 'waiting', parent: 'root' })]);
+    exporter.printAtExit([makeSpan({ id: 'also', parent: 'root', start: 10 })], 100);
     expect(spanLines(output()).map((line) => line.split(/\s{2,}/)[0])).toEqual(['waiting', 'also']);
   });
 
   it('prints spans that waited too long on a later export', async () => {
     vi.useFakeTimers({ now: T0, toFake: ['Date'] });
     const { exporter, writes } = capture();
-    await exporter.export([makeSpan({ id: 'stuck', parent: 'never' })]);
+    exporter.print([makeSpan({ id: 'stuck', parent: 'never' })]);
     vi.setSystemTime(T0 + 9_000);
-    await exporter.export([makeSpan({ id: 'x', parent: 'y', traceId: OTHER_TRACE_ID })]);
+    exporter.print([makeSpan({ id: 'x', parent: 'y', traceId: OTHER_TRACE_ID })]);
     expect(writes).toEqual([]);
     vi.setSystemTime(T0 + 10_001);
-    await exporter.export([]);
+    exporter.print([]);
     expect(writes).toHaveLength(1);
     expect(writes[0]).toContain('stuck');
     expect(writes[0]).not.toContain(OTHER_TRACE_ID);
@@ -229,13 +229,13 @@ describe('ConsoleSpanExporter', () => {
   it('bounds memory: the oldest trace is printed when a limit is reached', async () => {
     const { exporter, writes } = capture({ maxPendingTraces: 3, maxPendingSpans: 5 });
     const traceId = (n: number) => n.toString(16).padStart(32, '0');
-    for (let n = 1; n <= 3; n++) await exporter.export([makeSpan({ id: 'c', parent: 'p', traceId: traceId(n) })]);
+    for (let n = 1; n <= 3; n++) exporter.print([makeSpan({ id: 'c', parent: 'p', traceId: traceId(n) })]);
     expect(writes).toEqual([]);
-    await exporter.export([makeSpan({ id: 'c', parent: 'p', traceId: traceId(4) })]);
+    exporter.print([makeSpan({ id: 'c', parent: 'p', traceId: traceId(4) })]);
     expect(writes).toHaveLength(1);
     expect(writes[0]).toContain(`trace ${traceId(1)}`);
     // Three spans for trace 5 bring the total to six: trace 2 goes.
-    await exporter.export([1, 2, 3].map((i) => makeSpan({ id: `s${i}`, parent: 'p', traceId: traceId(5) })));
+    exporter.print([1, 2, 3].map((i) => makeSpan({ id: `s${i}`, parent: 'p', traceId: traceId(5) })));
     expect(writes.join('')).toContain(`trace ${traceId(2)}`);
     expect(writes.join('')).not.toContain(`trace ${traceId(5)}`);
   });
@@ -246,13 +246,13 @@ describe('ConsoleSpanExporter', () => {
     for (let n = 0; n < 1_500; n++) {
       spans.push(makeSpan({ id: 'c', parent: 'p', traceId: n.toString(16).padStart(32, '0') }));
     }
-    await exporter.export(spans);
+    exporter.print(spans);
     expect(writes.join('').match(/^trace /gm)).toHaveLength(500);
   });
 
   it('keeps control characters out of the output', async () => {
     const { exporter, output } = capture();
-    await exporter.export([makeSpan({ id: 'root', name: 'evil\nname\x1b[31m', attributes: { 'http.route': '/a\r\nb' } })]);
+    exporter.print([makeSpan({ id: 'root', name: 'evil\nname\x1b[31m', attributes: { 'http.route': '/a\r\nb' } })]);
     expect(output()).not.toContain('\x1b');
     expect(spanLines(output())).toHaveLength(1);
     expect(output()).toContain('http.route=/a  b');
@@ -268,11 +268,11 @@ describe('ConsoleSpanExporter', () => {
     Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
     try {
       vi.stubEnv('NO_COLOR', '');
-      await new ConsoleSpanExporter(RESOURCE).export([makeSpan({ id: 'root' })]);
+      new ConsoleTreePrinter(RESOURCE).print([makeSpan({ id: 'root' })]);
       expect(written.join('')).toContain('\x1b[');
       written.length = 0;
       vi.stubEnv('NO_COLOR', '1');
-      await new ConsoleSpanExporter(RESOURCE).export([makeSpan({ id: 'root' })]);
+      new ConsoleTreePrinter(RESOURCE).print([makeSpan({ id: 'root' })]);
       expect(written.join('')).toContain('trace ');
       expect(written.join('')).not.toContain('\x1b[');
     } finally {

@@ -1,9 +1,32 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { EpochMillis, ReadableSpan, Resource } from '../../trace/types';
-import { groupByScope, otlpFlags, otlpSpanKind } from './encode-protobuf';
-import type { ExportResponse } from './encode-protobuf';
+import { SpanListPacker, spansOf } from '../span-list';
+import type { ExportResponse, SpanEncoder, SpanPack, SpanPacker } from '../types';
+import { groupByScope, otlpFlags, otlpSpanKind } from './protobuf-spans';
 
 const STATUS_ERROR = 2;
+
+/**
+ * OTLP/JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json), a format for debugging: its packs keep the
+ * span objects, serialized when the request is made.
+ */
+export class JsonEncoder implements SpanEncoder {
+  readonly contentType = 'application/json';
+
+  constructor(private readonly resource: Resource) {}
+
+  createPacker(): SpanPacker {
+    return new SpanListPacker();
+  }
+
+  encode(packs: readonly SpanPack[]): Uint8Array {
+    return Buffer.from(encodeTraceRequestJson(spansOf(packs), this.resource), 'utf8');
+  }
+
+  readResponse(body: Uint8Array): ExportResponse {
+    return decodeJsonExportResponse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  }
+}
 
 /**
  * Encodes spans as an OTLP/JSON `ExportTraceServiceRequest`: the protobuf JSON mapping with the

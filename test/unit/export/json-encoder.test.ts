@@ -1,7 +1,7 @@
 import { SpanKind, createTraceState } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { decodeJsonExportResponse, encodeTraceRequestJson } from '../../../src/export/otlp/encode-json';
-import { encodeTraceRequest } from '../../../src/export/otlp/encode-protobuf';
+import { decodeJsonExportResponse, encodeTraceRequestJson } from '../../../src/export/otlp/json-encoder';
+import { encodeTraceRequest } from '../../../src/export/otlp/protobuf-encoder';
 import type { ReadableSpan, Resource } from '../../../src/trace/types';
 import { ExportTraceServiceRequest } from '../../helpers/otlp-schema.mjs';
 import { makeSpan, PARENT_ID, SPAN_ID, TRACE_ID } from '../../helpers/spans';
