@@ -7,4 +7,11 @@ import { redisInstrumentation } from './redis';
 import { pgInstrumentation } from './pg';
 
 /** The instrumentations the agent ships, in the order they are installed. */
-export const INSTRUMENTATIONS: readonly Instrumentation[] = [httpInstrumentation, fetchInstrumentation, fastifyInstrumentation, redisInstrumentation, ioredisInstrumentation, pgInstrumentation];
+export const INSTRUMENTATIONS: readonly Instrumentation[] = [
+  httpInstrumentation,
+  fetchInstrumentation,
+  fastifyInstrumentation,
+  redisInstrumentation,
+  ioredisInstrumentation,
+  pgInstrumentation,
+];

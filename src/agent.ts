@@ -131,20 +131,14 @@ function createProcessors(config: AgentConfig, resource: Resource): SpanProcesso
 
 function describeExporters(config: AgentConfig): string {
   if (config.exporters.length === 0) return 'none';
-  return config.exporters
-    .map((name) => (name === 'otlp' ? `otlp ${config.otlp.protocol} ${config.otlp.tracesUrl}` : name))
-    .join(' + ');
+  return config.exporters.map((name) => (name === 'otlp' ? `otlp ${config.otlp.protocol} ${config.otlp.tracesUrl}` : name)).join(' + ');
 }
 
 /**
  * Makes the SDK the one @opentelemetry/api serves (without loading the API package), and says so
  * when something else got there first.
  */
-function registerGlobals(
-  config: AgentConfig,
-  tracerProvider: AgentTracerProvider,
-  contextManager: AsyncLocalStorageContextManager,
-): void {
+function registerGlobals(config: AgentConfig, tracerProvider: AgentTracerProvider, contextManager: AsyncLocalStorageContextManager): void {
   const propagator = createPropagator(config.propagators);
   setContextManager(contextManager);
   setPropagator(propagator);
@@ -253,9 +247,7 @@ function prepareForImports(registry: PatchRegistry, patches: readonly Registered
   const builtins = new Set(mainPatched.filter((patch) => isBuiltin(patch.module)).map((patch) => patch.module));
   for (const name of builtins) require(name);
   if (builtins.size > 0) (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
-  const imported = new Set(
-    mainPatched.filter((patch) => !isBuiltin(patch.module) && patch.importHook !== false).map((patch) => patch.module),
-  );
+  const imported = new Set(mainPatched.filter((patch) => !isBuiltin(patch.module) && patch.importHook !== false).map((patch) => patch.module));
   if (imported.size > 0) installImportHook(registry, [...imported]);
   const entry = process.argv[1];
   if (entry !== undefined) {

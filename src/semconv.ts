@@ -70,17 +70,7 @@ export const HTTP_REQUEST_METHOD_VALUE_OTHER = '_OTHER';
  * The methods http.request.method may carry as-is: the stable set (RFC 9110 plus PATCH from
  * RFC 5789). QUERY is still a development value, so it is reported as _OTHER for now.
  */
-export const HTTP_KNOWN_METHODS: readonly string[] = [
-  'CONNECT',
-  'DELETE',
-  'GET',
-  'HEAD',
-  'OPTIONS',
-  'PATCH',
-  'POST',
-  'PUT',
-  'TRACE',
-];
+export const HTTP_KNOWN_METHODS: readonly string[] = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
 
 const HTTP_REQUEST_HEADER_PREFIX = 'http.request.header.';
 const HTTP_RESPONSE_HEADER_PREFIX = 'http.response.header.';

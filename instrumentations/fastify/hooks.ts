@@ -6,17 +6,10 @@ import type { FastifySettings } from './index';
 import { dressAs, isTracedWrapper, stateOf } from './request-state';
 
 /** The request lifecycle hooks that get a span of their own. */
-export const TRACED_HOOKS: ReadonlySet<string> = new Set([
-  'onRequest',
-  'preParsing',
-  'preValidation',
-  'preHandler',
-  'preSerialization',
-  'onSend',
-]);
+export const TRACED_HOOKS: ReadonlySet<string> = new Set(['onRequest', 'preParsing', 'preValidation', 'preHandler', 'preSerialization', 'onSend']);
 
 /** Any hook: Fastify's hooks take (request, reply[, payload][, done]) in many shapes. */
-type HookFunction = (this: unknown, ...args: never[]) => unknown;
+type HookFunction = (this: never, ...args: never[]) => unknown;
 
 /**
  * Wraps a request hook so each call is an INTERNAL span, child of the request's server span and

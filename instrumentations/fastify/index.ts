@@ -37,7 +37,9 @@ export const SUPPORTED_FASTIFY = '>=4 <6';
 const kInstrumented = Symbol('tracelet.fastify.instrumented');
 
 type Done = (error?: unknown, value?: unknown) => void;
-type AddHook = (this: FastifyInstance, name: string, fn: (...args: any[]) => unknown) => unknown;
+/** A hook of any of Fastify's shapes (the request hooks, onRoute, onError...). */
+type Hook = (this: never, ...args: never[]) => unknown;
+type AddHook = (this: FastifyInstance, name: string, fn: Hook) => unknown;
 
 interface FastifyInstance {
   readonly version?: string;
@@ -109,19 +111,23 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
   });
   if (mode === 'all') {
     // Child instances (plugins) are created from this one and inherit the wrapper.
-    wrap(ctx, fastify, 'addHook', (original: AddHook) =>
-      function addHook(this: FastifyInstance, name: string, fn: (...args: any[]) => unknown) {
-        if (typeof name !== 'string' || !TRACED_HOOKS.has(name) || typeof fn !== 'function') {
-          return Reflect.apply(original, this, arguments);
-        }
-        const args = Array.prototype.slice.call(arguments);
-        try {
-          args[1] = wrapHook(name, fn, pluginNameOf(this), ctx);
-        } catch (error) {
-          ctx.reportError(error);
-        }
-        return Reflect.apply(original, this, args);
-      },
+    wrap(
+      ctx,
+      fastify,
+      'addHook',
+      (original: AddHook) =>
+        function addHook(this: FastifyInstance, name: string, fn: Hook) {
+          if (typeof name !== 'string' || !TRACED_HOOKS.has(name) || typeof fn !== 'function') {
+            return Reflect.apply(original, this, arguments);
+          }
+          const args = Array.prototype.slice.call(arguments);
+          try {
+            args[1] = wrapHook(name, fn, pluginNameOf(this), ctx);
+          } catch (error) {
+            ctx.reportError(error);
+          }
+          return Reflect.apply(original, this, args);
+        },
     );
   }
 }

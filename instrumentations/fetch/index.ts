@@ -37,14 +37,7 @@
  *   no propagation headers; undici WebSocket and EventSource handshakes get a span like any request.
  */
 import type { Span, TextMapSetter } from '@opentelemetry/api';
-import {
-  agentContext,
-  isTracingSuppressed,
-  agentPropagation,
-  setSpan,
-  SpanKind,
-  SpanStatusCode,
-} from '../../src/instrumentation/api';
+import { agentContext, isTracingSuppressed, agentPropagation, setSpan, SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
 import { captureHeaders, httpSpanName, normaliseMethod } from '../../src/instrumentation/http-semantics';
 import { outcomeOf } from '../../src/instrumentation/outcome';
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';

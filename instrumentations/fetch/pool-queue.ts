@@ -29,14 +29,18 @@ let kDispatch: symbol | undefined;
 function wrapPoolDispatch(poolBase: { prototype: Record<symbol, unknown> } | undefined, ctx: WrapperOwner): void {
   const prototype = poolBase?.prototype;
   if (prototype === undefined || kDispatch === undefined) return;
-  wrap(ctx, prototype, kDispatch, (original: (opts: unknown, handler: unknown) => boolean) =>
-    function dispatch(this: unknown, _opts: unknown, handler: unknown) {
-      if (handler !== null && typeof handler === 'object') {
-        poolsInUse = true;
-        callerContexts.set(handler, agentContext.active());
-      }
-      return original.apply(this, arguments as unknown as [unknown, unknown]);
-    },
+  wrap(
+    ctx,
+    prototype,
+    kDispatch,
+    (original: (opts: unknown, handler: unknown) => boolean) =>
+      function dispatch(this: unknown, _opts: unknown, handler: unknown) {
+        if (handler !== null && typeof handler === 'object') {
+          poolsInUse = true;
+          callerContexts.set(handler, agentContext.active());
+        }
+        return original.apply(this, arguments as unknown as [unknown, unknown]);
+      },
   );
 }
 

@@ -1,13 +1,6 @@
 import type { Context, Span, TextMapSetter } from '@opentelemetry/api';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import {
-  agentContext,
-  isTracingSuppressed,
-  agentPropagation,
-  setSpan,
-  SpanKind,
-  SpanStatusCode,
-} from '../../src/instrumentation/api';
+import { agentContext, isTracingSuppressed, agentPropagation, setSpan, SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
 import {
   captureHeaders,
   defaultPort,
@@ -49,18 +42,26 @@ interface HttpModule {
  */
 export function patchClient(module: HttpModule, scheme: 'http' | 'https', ctx: InstrumentationContext<HttpSettings>): void {
   const outcome = new Outcome(ctx, describeClientFailure);
-  wrap(ctx, module, 'request', (original: RequestFunction) =>
-    function request(this: unknown) {
-      return tracedRequest(original, this, arguments, scheme, ctx, outcome);
-    },
+  wrap(
+    ctx,
+    module,
+    'request',
+    (original: RequestFunction) =>
+      function request(this: unknown) {
+        return tracedRequest(original, this, arguments, scheme, ctx, outcome);
+      },
   );
   // Node's own get() is request() then end(); calling the wrapped request() keeps it that way.
-  wrap(ctx, module, 'get', () =>
-    function get(this: unknown) {
-      const request = module.request.apply(this, arguments as unknown as unknown[]);
-      request.end();
-      return request;
-    },
+  wrap(
+    ctx,
+    module,
+    'get',
+    () =>
+      function get(this: unknown) {
+        const request = module.request.apply(this, arguments as unknown as unknown[]);
+        request.end();
+        return request;
+      },
   );
 }
 

@@ -37,19 +37,23 @@ export class ContextHook implements EmitHook {
 }
 
 export function patchEmit(prototype: object, ctx: InstrumentationContext<HttpSettings>): void {
-  wrap(ctx, prototype as { emit: (...args: any[]) => boolean }, 'emit', (original) =>
-    function emit(this: Hooked, event: string | symbol) {
-      // One property read for the objects the instrumentation does not follow.
-      const hook = this[kEmitHook];
-      if (hook === undefined) return original.apply(this, arguments);
-      try {
-        hook.onEvent(this, event, arguments[1]);
-      } catch (error) {
-        ctx.reportError(error);
-      }
-      // Only listeners need the context, and most events of a request have none.
-      if ((this as unknown as EventEmitter).listenerCount(event) === 0) return original.apply(this, arguments);
-      return agentContext.apply(hook.emitContext, original, this, arguments);
-    },
+  wrap(
+    ctx,
+    prototype as { emit: Function },
+    'emit',
+    (original: Function) =>
+      function emit(this: Hooked, event: string | symbol) {
+        // One property read for the objects the instrumentation does not follow.
+        const hook = this[kEmitHook];
+        if (hook === undefined) return original.apply(this, arguments);
+        try {
+          hook.onEvent(this, event, arguments[1]);
+        } catch (error) {
+          ctx.reportError(error);
+        }
+        // Only listeners need the context, and most events of a request have none.
+        if ((this as unknown as EventEmitter).listenerCount(event) === 0) return original.apply(this, arguments);
+        return agentContext.apply(hook.emitContext, original, this, arguments);
+      },
   );
 }

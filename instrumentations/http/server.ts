@@ -69,18 +69,22 @@ type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolea
  */
 export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: InstrumentationContext<HttpSettings>): void {
   const settings = new ServerSettings(scheme, ctx);
-  wrap(ctx, prototype as unknown as { emit: Emit }, 'emit', (original: Emit) =>
-    function emit(this: Server, event: string | symbol) {
-      if (!REQUEST_EVENTS.has(event)) return original.apply(this, arguments as unknown as Parameters<Emit>);
-      let requestContext: Context | undefined;
-      try {
-        requestContext = startServerSpan(arguments[1] as IncomingMessage, arguments[2] as ServerResponse, settings);
-      } catch (error) {
-        ctx.reportError(error);
-      }
-      if (requestContext === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
-      return agentContext.apply(requestContext, original, this, arguments);
-    },
+  wrap(
+    ctx,
+    prototype as unknown as { emit: Emit },
+    'emit',
+    (original: Emit) =>
+      function emit(this: Server, event: string | symbol) {
+        if (!REQUEST_EVENTS.has(event)) return original.apply(this, arguments as unknown as Parameters<Emit>);
+        let requestContext: Context | undefined;
+        try {
+          requestContext = startServerSpan(arguments[1] as IncomingMessage, arguments[2] as ServerResponse, settings);
+        } catch (error) {
+          ctx.reportError(error);
+        }
+        if (requestContext === undefined) return original.apply(this, arguments as unknown as Parameters<Emit>);
+        return agentContext.apply(requestContext, original, this, arguments);
+      },
   );
 }
 
@@ -170,11 +174,7 @@ function startServerSpan(request: IncomingMessage & Hooked, response: ServerResp
 
   const { parent, link } = incomingContext(headers, ctx);
   const { method, original } = normaliseMethod(request.method, ctx.settings.knownMethods);
-  const span = ctx.tracer.startSpan(
-    httpSpanName(method),
-    { kind: SpanKind.SERVER, links: link === undefined ? undefined : [link] },
-    parent,
-  );
+  const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.SERVER, links: link === undefined ? undefined : [link] }, parent);
   if (span.isRecording()) recordRequest(span, request, method, original, target, settings);
 
   const state = new ServerRequestState(span, method, response, settings);

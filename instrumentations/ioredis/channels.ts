@@ -108,7 +108,8 @@ function onTransactionSettled(message: TracedMessage, ctx: InstrumentationContex
 
 function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const parent = databaseSpanParent(ctx);
-  if (parent !== undefined) spans.set(message, startConnectSpan(ctx.tracer, parent, { serverAddress: message.serverAddress, serverPort: message.serverPort }));
+  if (parent !== undefined)
+    spans.set(message, startConnectSpan(ctx.tracer, parent, { serverAddress: message.serverAddress, serverPort: message.serverPort }));
 }
 
 export const ioredisTracingChannels: readonly TracingChannelSubscription[] = [

@@ -21,24 +21,28 @@ export const connectPatch: ModulePatch = {
   patch(exports: { default?: { prototype?: { connect?: Connect } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.connect !== 'function') throw new Error('ioredis built/Redis.js exports no Redis class with connect');
-    wrap(ctx, prototype as { connect: Connect }, 'connect', (original: Connect) =>
-      function connect(this: IoredisClient) {
-        let span: Span | undefined;
-        try {
-          const parent = databaseSpanParent(ctx);
-          if (parent !== undefined) {
-            const { serverAddress, serverPort } = clientTarget(this);
-            span = startConnectSpan(ctx.tracer, parent, { serverAddress, serverPort });
+    wrap(
+      ctx,
+      prototype as { connect: Connect },
+      'connect',
+      (original: Connect) =>
+        function connect(this: IoredisClient) {
+          let span: Span | undefined;
+          try {
+            const parent = databaseSpanParent(ctx);
+            if (parent !== undefined) {
+              const { serverAddress, serverPort } = clientTarget(this);
+              span = startConnectSpan(ctx.tracer, parent, { serverAddress, serverPort });
+            }
+          } catch (error) {
+            ctx.reportError(error);
           }
-        } catch (error) {
-          ctx.reportError(error);
-        }
-        const promise = original.apply(this, arguments as unknown as unknown[]);
-        if (span === undefined) return promise;
-        if (promise instanceof Promise) return redisOutcome(ctx).promise(span, promise);
-        redisOutcome(ctx).end(span);
-        return promise;
-      },
+          const promise = original.apply(this, arguments as unknown as unknown[]);
+          if (span === undefined) return promise;
+          if (promise instanceof Promise) return redisOutcome(ctx).promise(span, promise);
+          redisOutcome(ctx).end(span);
+          return promise;
+        },
     );
   },
 };

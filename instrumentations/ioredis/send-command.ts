@@ -71,29 +71,33 @@ export const sendCommandOriginPatch: ModulePatch = {
   file: 'built/Redis.js',
   versions: '>=5.11.0 <7',
   patch(exports: RedisFile, ctx: InstrumentationContext<DatabaseSettings>) {
-    wrap(ctx, prototypeOf(exports), 'sendCommand', (original: SendCommand) =>
-      function sendCommand(this: IoredisClient, command: unknown) {
-        if (!isCommand(command)) return original.apply(this, arguments as unknown as [unknown]);
-        const outerClient = sendingClient;
-        const outerCommand = sendingCommand;
-        sendingClient = this;
-        sendingCommand = command;
-        if (command.isTraced === false) {
-          try {
-            if (!joinOpenTransaction(command) && this.status !== 'ready' && !origins.has(command)) {
-              origins.set(command, { context: agentContext.active(), startTime: performance.now() });
+    wrap(
+      ctx,
+      prototypeOf(exports),
+      'sendCommand',
+      (original: SendCommand) =>
+        function sendCommand(this: IoredisClient, command: unknown) {
+          if (!isCommand(command)) return original.apply(this, arguments as unknown as [unknown]);
+          const outerClient = sendingClient;
+          const outerCommand = sendingCommand;
+          sendingClient = this;
+          sendingCommand = command;
+          if (command.isTraced === false) {
+            try {
+              if (!joinOpenTransaction(command) && this.status !== 'ready' && !origins.has(command)) {
+                origins.set(command, { context: agentContext.active(), startTime: performance.now() });
+              }
+            } catch (error) {
+              ctx.reportError(error);
             }
-          } catch (error) {
-            ctx.reportError(error);
           }
-        }
-        try {
-          return original.apply(this, arguments as unknown as [unknown]);
-        } finally {
-          sendingClient = outerClient;
-          sendingCommand = outerCommand;
-        }
-      },
+          try {
+            return original.apply(this, arguments as unknown as [unknown]);
+          } finally {
+            sendingClient = outerClient;
+            sendingCommand = outerCommand;
+          }
+        },
     );
   },
 };
@@ -114,18 +118,22 @@ export const sendCommandSpanPatch: ModulePatch = {
   file: 'built/Redis.js',
   versions: '>=5.0.0 <5.11.0',
   patch(exports: RedisFile, ctx: InstrumentationContext<DatabaseSettings>) {
-    wrap(ctx, prototypeOf(exports), 'sendCommand', (original: SendCommand) =>
-      function sendCommand(this: IoredisClient, command: unknown) {
-        if (isCommand(command) && (command as Seen)[kSeen] !== true) {
-          (command as Seen)[kSeen] = true;
-          try {
-            traceCommand(this, command, ctx);
-          } catch (error) {
-            ctx.reportError(error);
+    wrap(
+      ctx,
+      prototypeOf(exports),
+      'sendCommand',
+      (original: SendCommand) =>
+        function sendCommand(this: IoredisClient, command: unknown) {
+          if (isCommand(command) && (command as Seen)[kSeen] !== true) {
+            (command as Seen)[kSeen] = true;
+            try {
+              traceCommand(this, command, ctx);
+            } catch (error) {
+              ctx.reportError(error);
+            }
           }
-        }
-        return original.apply(this, arguments as unknown as [unknown]);
-      },
+          return original.apply(this, arguments as unknown as [unknown]);
+        },
     );
   },
 };

@@ -1,12 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent } from '../shared/database';
-import {
-  describeCommand,
-  describeRedisFailure,
-  recordWatchConflict,
-  setBatchCommands,
-  startTransactionSpan,
-} from '../shared/redis-command';
+import { describeCommand, describeRedisFailure, recordWatchConflict, setBatchCommands, startTransactionSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { Outcome, recordFailure } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
@@ -100,11 +94,15 @@ export const transactionPatch: ModulePatch = {
     const prototype = exports.default?.prototype;
     if (prototype === undefined) throw new Error('ioredis built/Pipeline.js exports no Pipeline');
     const outcome = new Outcome(ctx, describeRedisFailure, describeExecReply);
-    wrap(ctx, prototype, 'exec', (original: Exec) =>
-      function exec(this: Pipeline) {
-        if (this._transactions !== 0 || this._queue?.[0]?.name !== 'multi') return original.apply(this, arguments as unknown as unknown[]);
-        return tracedTransaction(original, this, arguments, ctx, outcome);
-      },
+    wrap(
+      ctx,
+      prototype,
+      'exec',
+      (original: Exec) =>
+        function exec(this: Pipeline) {
+          if (this._transactions !== 0 || this._queue?.[0]?.name !== 'multi') return original.apply(this, arguments as unknown as unknown[]);
+          return tracedTransaction(original, this, arguments, ctx, outcome);
+        },
     );
   },
 };
@@ -135,4 +133,3 @@ function tracedTransaction(
   if (span !== undefined) outcome.observe(span, result);
   return result;
 }
-

@@ -20,23 +20,27 @@ export const CONNECT_SPAN_NAME = 'pg.connect';
  */
 export function patchConnect(prototype: { connect: Connect }, ctx: InstrumentationContext<PgSettings>): void {
   const outcome = new Outcome(ctx, describePgFailure);
-  wrap(ctx, prototype, 'connect', (original: Connect) =>
-    function connect(this: PgConnectionTarget, callback?: unknown) {
-      const caller = agentContext.active();
-      const parent = databaseSpanParent(ctx, caller);
-      // Untraced, nothing to do: pg calls back from the socket it opens here, in this context.
-      if (parent === undefined) return original.apply(this, arguments as unknown as [unknown]);
-      let span: Span | undefined;
-      let callArgs: ArrayLike<unknown> = arguments;
-      try {
-        span = ctx.tracer.startSpan(CONNECT_SPAN_NAME, { kind: SpanKind.CLIENT, attributes: connectionAttributes(this) }, parent);
-        if (typeof callback === 'function') callArgs = [outcome.callback(span, caller, callback as AnyFunction)];
-      } catch (error) {
-        ctx.reportError(error);
-        if (span !== undefined) outcome.end(span);
-        return original.apply(this, arguments as unknown as [unknown]);
-      }
-      return outcome.call(span, original as AnyFunction, this, callArgs, typeof callback === 'function');
-    },
+  wrap(
+    ctx,
+    prototype,
+    'connect',
+    (original: Connect) =>
+      function connect(this: PgConnectionTarget, callback?: unknown) {
+        const caller = agentContext.active();
+        const parent = databaseSpanParent(ctx, caller);
+        // Untraced, nothing to do: pg calls back from the socket it opens here, in this context.
+        if (parent === undefined) return original.apply(this, arguments as unknown as [unknown]);
+        let span: Span | undefined;
+        let callArgs: ArrayLike<unknown> = arguments;
+        try {
+          span = ctx.tracer.startSpan(CONNECT_SPAN_NAME, { kind: SpanKind.CLIENT, attributes: connectionAttributes(this) }, parent);
+          if (typeof callback === 'function') callArgs = [outcome.callback(span, caller, callback as AnyFunction)];
+        } catch (error) {
+          ctx.reportError(error);
+          if (span !== undefined) outcome.end(span);
+          return original.apply(this, arguments as unknown as [unknown]);
+        }
+        return outcome.call(span, original as AnyFunction, this, callArgs, typeof callback === 'function');
+      },
   );
 }

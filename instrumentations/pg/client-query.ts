@@ -21,13 +21,17 @@ type Query = (this: PgConnectionTarget, config?: unknown, values?: unknown, call
  */
 export function patchQuery(prototype: { query: Query }, ctx: InstrumentationContext<PgSettings>): void {
   const outcome = new Outcome(ctx, describePgFailure);
-  wrap(ctx, prototype, 'query', (original: Query) =>
-    function query(this: PgConnectionTarget) {
-      const caller = agentContext.active();
-      const parent = databaseSpanParent(ctx, caller);
-      if (parent === undefined) return untracedQuery(original as AnyFunction, this, arguments, caller, ctx);
-      return tracedQuery(original as AnyFunction, this, arguments, parent, caller, ctx, outcome);
-    },
+  wrap(
+    ctx,
+    prototype,
+    'query',
+    (original: Query) =>
+      function query(this: PgConnectionTarget) {
+        const caller = agentContext.active();
+        const parent = databaseSpanParent(ctx, caller);
+        if (parent === undefined) return untracedQuery(original as AnyFunction, this, arguments, caller, ctx);
+        return tracedQuery(original as AnyFunction, this, arguments, parent, caller, ctx, outcome);
+      },
   );
 }
 

@@ -1,11 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import {
-  ATTR_DB_NAMESPACE,
-  ATTR_DB_SYSTEM_NAME,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  DB_SYSTEM_NAME_VALUE_POSTGRESQL,
-} from '../../src/semconv';
+import { ATTR_DB_NAMESPACE, ATTR_DB_SYSTEM_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
 
 /** What a pg Client exposes of its connection parameters (resolved from config, URL and PG* variables). */
 export interface PgConnectionTarget {

@@ -9,7 +9,6 @@ import { connectionAttributes, type PgConnectionTarget } from './connection';
 import { describePgFailure } from './failure';
 import type { PgSettings } from './index';
 
-
 interface PgPool {
   /** pg-pool's queue of waiting requests (PendingItem objects); read, never changed. */
   readonly _pendingQueue?: unknown;
@@ -36,20 +35,28 @@ const queuedAcquisitions = new WeakMap<object, Context>();
  */
 export function patchPool(prototype: { connect: Connect; newClient?: NewClient }, ctx: InstrumentationContext<PgSettings>): void {
   const outcome = new Outcome(ctx, describePgFailure, describeClient);
-  wrap(ctx, prototype, 'connect', (original: Connect) =>
-    function connect(this: PgPool) {
-      return acquire(original as AnyFunction, this, arguments, ctx, outcome);
-    },
+  wrap(
+    ctx,
+    prototype,
+    'connect',
+    (original: Connect) =>
+      function connect(this: PgPool) {
+        return acquire(original as AnyFunction, this, arguments, ctx, outcome);
+      },
   );
   // A queued request can also get a connection the pool opens for it later (after it removed a
   // broken or expired one): that connection opens in the waiter's acquisition context too.
   if (typeof prototype.newClient === 'function') {
-    wrap(ctx, prototype as { newClient: NewClient }, 'newClient', (original: NewClient) =>
-      function newClient(this: PgPool, pendingItem: unknown) {
-        const acquisition = typeof pendingItem === 'object' && pendingItem !== null ? queuedAcquisitions.get(pendingItem) : undefined;
-        if (acquisition === undefined) return original.apply(this, arguments as unknown as [unknown]);
-        return agentContext.with(acquisition, original, this, pendingItem);
-      },
+    wrap(
+      ctx,
+      prototype as { newClient: NewClient },
+      'newClient',
+      (original: NewClient) =>
+        function newClient(this: PgPool, pendingItem: unknown) {
+          const acquisition = typeof pendingItem === 'object' && pendingItem !== null ? queuedAcquisitions.get(pendingItem) : undefined;
+          if (acquisition === undefined) return original.apply(this, arguments as unknown as [unknown]);
+          return agentContext.with(acquisition, original, this, pendingItem);
+        },
     );
   }
 }
@@ -81,9 +88,8 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
   const queue = pool._pendingQueue;
   const queued = Array.isArray(queue) ? queue.length : -1;
   // Run inside the acquisition span: a connection opened for this caller gets its span as parent.
-  const result = span === undefined
-    ? original.apply(pool, callArgs as unknown[])
-    : outcome.call(span, original, pool, callArgs, callbackGiven, acquisition);
+  const result =
+    span === undefined ? original.apply(pool, callArgs as unknown[]) : outcome.call(span, original, pool, callArgs, callbackGiven, acquisition);
   if (queued !== -1 && (queue as unknown[]).length > queued) {
     const item = (queue as unknown[])[(queue as unknown[]).length - 1];
     if (typeof item === 'object' && item !== null) queuedAcquisitions.set(item, acquisition);

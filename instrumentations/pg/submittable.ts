@@ -38,22 +38,28 @@ export function observeSubmittable(submittable: Submittable, caller: Context, sp
   Object.defineProperty(submittable, kObserved, { value: true });
   replace(submittable, 'handleDataRow', (original) => inContext(caller, original));
   replace(submittable, 'handlePortalSuspended', (original) => inContext(caller, original));
-  replace(submittable, 'handleError', (original) =>
-    function handleError(this: unknown) {
-      if (span !== undefined) outcome!.fail(span, arguments[0]);
-      return agentContext.apply(caller, original, this, arguments);
-    },
-  );
-  replace(submittable, 'handleReadyForQuery', (original) =>
-    function handleReadyForQuery(this: unknown) {
-      try {
-        // pg.Query reports an error it held back (a failed row parser) from here, through
-        // handleError: that one ends the span first (an Outcome ends a span once).
+  replace(
+    submittable,
+    'handleError',
+    (original) =>
+      function handleError(this: unknown) {
+        if (span !== undefined) outcome!.fail(span, arguments[0]);
         return agentContext.apply(caller, original, this, arguments);
-      } finally {
-        if (span !== undefined) outcome!.end(span);
-      }
-    },
+      },
+  );
+  replace(
+    submittable,
+    'handleReadyForQuery',
+    (original) =>
+      function handleReadyForQuery(this: unknown) {
+        try {
+          // pg.Query reports an error it held back (a failed row parser) from here, through
+          // handleError: that one ends the span first (an Outcome ends a span once).
+          return agentContext.apply(caller, original, this, arguments);
+        } finally {
+          if (span !== undefined) outcome!.end(span);
+        }
+      },
   );
 }
 

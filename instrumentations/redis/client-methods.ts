@@ -22,7 +22,7 @@ import type { DatabaseSettings } from '../shared/database';
  * the command queue arm it (queue-spans.ts); a MULTI is one span made here, its commands listed;
  * connect() is a `connect` span, and hands the client to the socket for reconnection spans.
  */
-type Method = (this: NodeRedisClient, ...args: any[]) => any;
+type Method = (this: NodeRedisClient, ...args: unknown[]) => unknown;
 type ClientPrototype = Record<string, Method>;
 
 interface ClientModule {
@@ -39,15 +39,19 @@ function clientPrototype(exports: ClientModule, methods: readonly string[]): Cli
 
 /** Wraps methods whose synchronous part queues the application's commands. */
 function armingQueue(prototype: ClientPrototype, method: string, ctx: WrapperOwner): void {
-  wrap(ctx, prototype, method, (original: Method) =>
-    function (this: NodeRedisClient) {
-      const outer = armQueue(this);
-      try {
-        return original.apply(this, arguments as unknown as unknown[]);
-      } finally {
-        disarmQueue(outer);
-      }
-    },
+  wrap(
+    ctx,
+    prototype,
+    method,
+    (original: Method) =>
+      function (this: NodeRedisClient) {
+        const outer = armQueue(this);
+        try {
+          return original.apply(this, arguments as unknown as unknown[]);
+        } finally {
+          disarmQueue(outer);
+        }
+      },
   );
 }
 
@@ -81,20 +85,24 @@ function tracedTransaction(
 
 /** connect(): a `connect` span until the client is ready, and reconnection spans from then on. */
 function tracingConnect(prototype: ClientPrototype, ctx: InstrumentationContext<DatabaseSettings>): void {
-  wrap(ctx, prototype, 'connect', (original: Method) =>
-    function connect(this: NodeRedisClient) {
-      let span: Span | undefined;
-      let target;
-      try {
-        target = clientTarget(this);
-        const parent = databaseSpanParent(ctx);
-        if (parent !== undefined) span = startConnectSpan(ctx.tracer, parent, target);
-      } catch (error) {
-        ctx.reportError(error);
-      }
-      const promise = watchReconnections(target, () => original.apply(this, arguments as unknown as unknown[]));
-      return span === undefined || !(promise instanceof Promise) ? promise : redisOutcome(ctx).promise(span, promise);
-    },
+  wrap(
+    ctx,
+    prototype,
+    'connect',
+    (original: Method) =>
+      function connect(this: NodeRedisClient) {
+        let span: Span | undefined;
+        let target;
+        try {
+          target = clientTarget(this);
+          const parent = databaseSpanParent(ctx);
+          if (parent !== undefined) span = startConnectSpan(ctx.tracer, parent, target);
+        } catch (error) {
+          ctx.reportError(error);
+        }
+        const promise = watchReconnections(target, () => original.apply(this, arguments as unknown as unknown[]));
+        return span === undefined || !(promise instanceof Promise) ? promise : redisOutcome(ctx).promise(span, promise);
+      },
   );
 }
 
@@ -110,16 +118,20 @@ export const clientMethodsPatchV1: ModulePatch = {
     // It resolves with every reply, EXEC's last; the caller turns a nil EXEC into a WatchError.
     const transactionOutcome = new Outcome(ctx, describeRedisFailure, recordNilExec);
     // multiExecutor(commands, selectedDB, chainId): with a chainId a MULTI, otherwise a pipeline.
-    wrap(ctx, prototype, 'multiExecutor', (original: Method) =>
-      function multiExecutor(this: NodeRedisClient, commands: readonly { args: RedisArgs }[], _selectedDB: unknown, chainId: unknown) {
-        if (chainId !== undefined) return tracedTransaction(original, this, arguments, commands, transactionOutcome, ctx);
-        const outer = armQueue(this);
-        try {
-          return original.apply(this, arguments as unknown as unknown[]);
-        } finally {
-          disarmQueue(outer);
-        }
-      },
+    wrap(
+      ctx,
+      prototype,
+      'multiExecutor',
+      (original: Method) =>
+        function multiExecutor(this: NodeRedisClient, commands: readonly { args: RedisArgs }[], _selectedDB: unknown, chainId: unknown) {
+          if (chainId !== undefined) return tracedTransaction(original, this, arguments, commands, transactionOutcome, ctx);
+          const outer = armQueue(this);
+          try {
+            return original.apply(this, arguments as unknown as unknown[]);
+          } finally {
+            disarmQueue(outer);
+          }
+        },
     );
     tracingConnect(prototype, ctx);
   },
@@ -139,12 +151,16 @@ export const attachCommandsPatchV1: ModulePatch = {
   versions: '>=1.0.0 <2',
   patch(exports: { attachCommands?: Method }, ctx) {
     if (typeof exports.attachCommands !== 'function') throw new Error('no attachCommands');
-    wrap(ctx, exports as { attachCommands: (this: unknown, ...args: any[]) => unknown }, 'attachCommands', (original: (this: unknown, ...args: any[]) => unknown) =>
-      function attachCommands(this: unknown, options: { executor?: Executor }) {
-        const executor = options?.executor;
-        if (typeof executor !== 'function') return original.apply(this, arguments as unknown as unknown[]);
-        return original.call(this, { ...options, executor: armingExecutor(executor) });
-      },
+    wrap(
+      ctx,
+      exports as { attachCommands: Function },
+      'attachCommands',
+      (original: Function) =>
+        function attachCommands(this: unknown, options: { executor?: Executor }) {
+          const executor = options?.executor;
+          if (typeof executor !== 'function') return original.apply(this, arguments as unknown as unknown[]);
+          return original.call(this, { ...options, executor: armingExecutor(executor) });
+        },
     );
   },
 };
@@ -170,10 +186,14 @@ export const clientMethodsPatchV5: ModulePatch = {
     armingQueue(prototype, 'sendCommand', ctx);
     armingQueue(prototype, '_executePipeline', ctx);
     // _executeMulti(commands, selectedDB) resolves with EXEC's replies and throws WatchError itself.
-    wrap(ctx, prototype, '_executeMulti', (original: Method) =>
-      function _executeMulti(this: NodeRedisClient, commands: readonly { args: RedisArgs }[]) {
-        return tracedTransaction(original, this, arguments, commands, redisOutcome(ctx), ctx);
-      },
+    wrap(
+      ctx,
+      prototype,
+      '_executeMulti',
+      (original: Method) =>
+        function _executeMulti(this: NodeRedisClient, commands: readonly { args: RedisArgs }[]) {
+          return tracedTransaction(original, this, arguments, commands, redisOutcome(ctx), ctx);
+        },
     );
     tracingConnect(prototype, ctx);
   },

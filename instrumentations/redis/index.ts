@@ -69,15 +69,7 @@ import { reconnectPatch } from './reconnect';
 export const redisInstrumentation: Instrumentation<DatabaseSettings> = {
   name: 'redis',
   readSettings: readDatabaseSettings,
-  patches: [
-    queuedArgsPatch,
-    queueSpansPatch,
-    attachCommandsPatchV1,
-    clientMethodsPatchV1,
-    clientMethodsPatchV5,
-    reconnectPatch,
-    poolContextPatch,
-  ],
+  patches: [queuedArgsPatch, queueSpansPatch, attachCommandsPatchV1, clientMethodsPatchV1, clientMethodsPatchV5, reconnectPatch, poolContextPatch],
   tracingChannels: nodeRedisTracingChannels,
   channels: nodeRedisChannels,
 };

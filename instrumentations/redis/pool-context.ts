@@ -27,14 +27,18 @@ function inCallerContext(fn: Task): Task {
 }
 
 function runTasksInCallerContext(prototype: { execute: Execute }, ctx: WrapperOwner): void {
-  wrap(ctx, prototype, 'execute', (original: Execute) =>
-    function (this: PoolLike, fn: Task) {
-      // A task that gets a free client runs now, in this context already.
-      if (typeof fn !== 'function' || (this.idleClients ?? 0) > 0) return original.apply(this, arguments as unknown as [Task]);
-      const args = Array.prototype.slice.call(arguments) as [Task, ...unknown[]];
-      args[0] = inCallerContext(fn);
-      return original.apply(this, args);
-    },
+  wrap(
+    ctx,
+    prototype,
+    'execute',
+    (original: Execute) =>
+      function (this: PoolLike, fn: Task) {
+        // A task that gets a free client runs now, in this context already.
+        if (typeof fn !== 'function' || (this.idleClients ?? 0) > 0) return original.apply(this, arguments as unknown as [Task]);
+        const args = Array.prototype.slice.call(arguments) as [Task, ...unknown[]];
+        args[0] = inCallerContext(fn);
+        return original.apply(this, args);
+      },
   );
 }
 

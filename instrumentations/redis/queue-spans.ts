@@ -45,20 +45,25 @@ export const queueSpansPatch: ModulePatch = {
   patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.addCommand !== 'function') throw new Error('no RedisCommandsQueue#addCommand');
-    wrap(ctx, prototype, 'addCommand', (original: AddCommand) =>
-      function addCommand(this: unknown, args: RedisArgs) {
-        const client = armedBy;
-        if (client === undefined || !Array.isArray(args)) return original.apply(this, arguments as unknown as [RedisArgs]);
-        let span: Span | undefined;
-        try {
-          const parent = databaseSpanParent(ctx);
-          if (parent !== undefined) span = startCommandSpan(ctx.tracer, parent, redisOperationName(args[0]), args, clientTarget(client), { first: 1 });
-        } catch (error) {
-          ctx.reportError(error);
-        }
-        const promise = original.apply(this, arguments as unknown as [RedisArgs]);
-        return span === undefined ? promise : redisOutcome(ctx).promise(span, promise);
-      },
+    wrap(
+      ctx,
+      prototype,
+      'addCommand',
+      (original: AddCommand) =>
+        function addCommand(this: unknown, args: RedisArgs) {
+          const client = armedBy;
+          if (client === undefined || !Array.isArray(args)) return original.apply(this, arguments as unknown as [RedisArgs]);
+          let span: Span | undefined;
+          try {
+            const parent = databaseSpanParent(ctx);
+            if (parent !== undefined)
+              span = startCommandSpan(ctx.tracer, parent, redisOperationName(args[0]), args, clientTarget(client), { first: 1 });
+          } catch (error) {
+            ctx.reportError(error);
+          }
+          const promise = original.apply(this, arguments as unknown as [RedisArgs]);
+          return span === undefined ? promise : redisOutcome(ctx).promise(span, promise);
+        },
     );
   },
 };

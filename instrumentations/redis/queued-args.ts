@@ -65,17 +65,21 @@ export const queuedArgsPatch: ModulePatch = {
   patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.addCommand !== 'function') throw new Error('no RedisCommandsQueue#addCommand');
-    wrap(ctx, prototype, 'addCommand', (original: AddCommand) =>
-      function addCommand(this: unknown, args: RedisArgs) {
-        if (receiver !== undefined && Array.isArray(args)) {
-          try {
-            receive(args);
-          } catch (error) {
-            ctx.reportError(error);
+    wrap(
+      ctx,
+      prototype,
+      'addCommand',
+      (original: AddCommand) =>
+        function addCommand(this: unknown, args: RedisArgs) {
+          if (receiver !== undefined && Array.isArray(args)) {
+            try {
+              receive(args);
+            } catch (error) {
+              ctx.reportError(error);
+            }
           }
-        }
-        return original.apply(this, arguments as unknown as [RedisArgs]);
-      },
+          return original.apply(this, arguments as unknown as [RedisArgs]);
+        },
     );
   },
 };

@@ -32,7 +32,7 @@ interface Reconnections {
 }
 
 interface RedisSocket {
-  on(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: string, listener: (error?: unknown) => void): unknown;
   [kReconnections]?: Reconnections;
 }
 
@@ -72,24 +72,28 @@ export const reconnectPatch: ModulePatch = {
   patch(exports: { default?: { prototype: { connect: Connect } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.connect !== 'function') throw new Error('no RedisSocket#connect');
-    wrap(ctx, prototype, 'connect', (original: Connect) =>
-      function connect(this: RedisSocket) {
-        const target = connectingTarget;
-        const connected = original.apply(this, arguments as unknown as unknown[]);
-        if (target === undefined || !(connected instanceof Promise)) return connected;
-        try {
-          const state = this[kReconnections] ?? watch(this, target, ctx);
-          state.connecting = true;
-          // The client awaits this promise itself; this only notes that connect() is over.
-          const done = () => {
-            state.connecting = false;
-          };
-          void connected.then(done, done);
-        } catch (error) {
-          ctx.reportError(error);
-        }
-        return connected;
-      },
+    wrap(
+      ctx,
+      prototype,
+      'connect',
+      (original: Connect) =>
+        function connect(this: RedisSocket) {
+          const target = connectingTarget;
+          const connected = original.apply(this, arguments as unknown as unknown[]);
+          if (target === undefined || !(connected instanceof Promise)) return connected;
+          try {
+            const state = this[kReconnections] ?? watch(this, target, ctx);
+            state.connecting = true;
+            // The client awaits this promise itself; this only notes that connect() is over.
+            const done = () => {
+              state.connecting = false;
+            };
+            void connected.then(done, done);
+          } catch (error) {
+            ctx.reportError(error);
+          }
+          return connected;
+        },
     );
   },
 };

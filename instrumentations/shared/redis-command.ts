@@ -76,6 +76,7 @@ type KeyRule =
   /** Keys after the STREAMS keyword, as many as the IDs that follow them: XREAD STREAMS s1 s2 0 0. */
   | 'streams';
 
+// prettier-ignore
 const KEY_RULES: ReadonlyMap<string, KeyRule> = new Map(
   Object.entries({
     first: [
@@ -197,7 +198,10 @@ export function redisQueryText(operation: string, args: Args, first = 0): string
         break;
       }
       const keyCount = Math.floor((count - streams - 1) / 2);
-      text.values(0, streams).keys(streams, streams + 1 + keyCount).values(streams + 1 + keyCount, count);
+      text
+        .values(0, streams)
+        .keys(streams, streams + 1 + keyCount)
+        .values(streams + 1 + keyCount, count);
       break;
     }
   }
@@ -399,7 +403,6 @@ export function redisErrorType(error: unknown): { type: string; statusCode?: str
   }
   return { type: ERROR_TYPE_VALUE_OTHER };
 }
-
 
 /** An argument as it appears in db.query.text when it is a key. */
 function argText(arg: unknown): string {

@@ -300,6 +300,7 @@ function endOfNumber(text: string, i: number): number {
 // --- sanitizing ---
 
 /** Words after which `-5` is a negative number rather than a subtraction. */
+// prettier-ignore
 const SIGN_CONTEXT_WORDS = new Set([
   'AND', 'BETWEEN', 'BY', 'CASE', 'ELSE', 'IN', 'IS', 'LIKE', 'ILIKE', 'LIMIT', 'NOT', 'OFFSET', 'ON',
   'OR', 'RETURN', 'SELECT', 'SET', 'THEN', 'VALUES', 'WHEN', 'WHERE', 'HAVING',
@@ -450,6 +451,7 @@ type Command =
   /** the command alone: BEGIN, SET, VACUUM, ... */
   | 'plain';
 
+// prettier-ignore
 const COMMANDS = new Map<string, Command>([
   ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE'].map((word) => [word, 'query'] as const),
   ['WITH', 'with'],
@@ -473,6 +475,7 @@ const OPERATIONS = new Set(['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE']);
  */
 const NOT_AN_OPERATION_AFTER = new Set(['DO', 'FOR', 'KEY', 'ON', 'THEN', 'OR', 'OF', 'BEFORE', 'AFTER', 'INSTEAD']);
 /** Words that end a table reference: they are never a table name or an alias. */
+// prettier-ignore
 const CLAUSE_WORDS = new Set([
   'AS', 'CROSS', 'DEFAULT', 'DO', 'ELSE', 'END', 'EXCEPT', 'FETCH', 'FOR', 'FROM', 'FULL', 'GROUP',
   'HAVING', 'INNER', 'INTERSECT', 'INTO', 'JOIN', 'LATERAL', 'LEFT', 'LIMIT', 'NATURAL', 'OFFSET',
@@ -481,7 +484,9 @@ const CLAUSE_WORDS = new Set([
 ]);
 /** Operations whose FROM and JOIN name tables (not `extract(year FROM ts)`). */
 const READS_TABLES = new Set(['SELECT', 'DELETE', 'UPDATE']);
+// prettier-ignore
 const DEFINITION_MODIFIERS = new Set(['OR', 'REPLACE', 'TEMP', 'TEMPORARY', 'UNLOGGED', 'GLOBAL', 'LOCAL', 'UNIQUE', 'RECURSIVE', 'TRUSTED', 'PROCEDURAL']);
+// prettier-ignore
 const DEFINITION_KINDS = new Set([
   'TABLE', 'VIEW', 'INDEX', 'SEQUENCE', 'SCHEMA', 'DATABASE', 'FUNCTION', 'PROCEDURE', 'TRIGGER',
   'TYPE', 'EXTENSION', 'ROLE', 'USER', 'DOMAIN', 'POLICY', 'RULE', 'AGGREGATE', 'COLLATION',

@@ -16,7 +16,8 @@ export interface ApplyingContextManager extends ContextManager {
 
 export function setContextManager(next: ContextManager | undefined): void {
   manager = next;
-  applying = next !== undefined && typeof (next as Partial<ApplyingContextManager>).apply === 'function' ? (next as ApplyingContextManager) : undefined;
+  applying =
+    next !== undefined && typeof (next as Partial<ApplyingContextManager>).apply === 'function' ? (next as ApplyingContextManager) : undefined;
 }
 
 export function setPropagator(next: TextMapPropagator | undefined): void {
@@ -27,12 +28,7 @@ export const agentContext = {
   active(): Context {
     return manager === undefined ? ROOT_CONTEXT : manager.active();
   },
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
-    ctx: Context,
-    fn: F,
-    thisArg?: ThisParameterType<F>,
-    ...args: A
-  ): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
     if (manager === undefined) return fn.apply(thisArg, args);
     // The rest array is already a copy: hand it over instead of spreading it again.
     if (applying !== undefined && args.length > 0) return applying.apply(ctx, fn, thisArg, args) as ReturnType<F>;
@@ -52,18 +48,21 @@ export const agentContext = {
   },
 };
 
-const defaultGetter: TextMapGetter = {
-  get(carrier: any, key: string) {
-    return carrier == null ? undefined : carrier[key];
+/** Any carrier is read and written as a plain object of header values, as @opentelemetry/api's defaults do. */
+type HeaderObject = Record<string, string | string[] | undefined>;
+
+const defaultGetter: TextMapGetter<unknown> = {
+  get(carrier, key) {
+    return carrier == null ? undefined : (carrier as HeaderObject)[key];
   },
-  keys(carrier: any) {
+  keys(carrier) {
     return carrier == null ? [] : Object.keys(carrier);
   },
 };
 
-const defaultSetter: TextMapSetter = {
-  set(carrier: any, key: string, value: string) {
-    if (carrier != null) carrier[key] = value;
+const defaultSetter: TextMapSetter<unknown> = {
+  set(carrier, key, value) {
+    if (carrier != null) (carrier as HeaderObject)[key] = value;
   },
 };
 

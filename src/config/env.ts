@@ -118,18 +118,13 @@ export function parseConfig(env: Env): ParsedConfig {
       'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT',
       read.count('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT', generalCount),
     ),
-    attributePerLinkCountLimit: read.count(
-      'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT',
-      read.count('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT', generalCount),
-    ),
+    attributePerLinkCountLimit: read.count('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', read.count('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT', generalCount)),
   };
 
   const maxQueueSize = read.positiveInt('OTEL_BSP_MAX_QUEUE_SIZE', DEFAULTS.maxQueueSize);
   let maxExportBatchSize = read.positiveInt('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', DEFAULTS.maxExportBatchSize);
   if (maxExportBatchSize > maxQueueSize) {
-    warnings.push(
-      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${maxExportBatchSize} is larger than the queue (${maxQueueSize}); using ${maxQueueSize}`,
-    );
+    warnings.push(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${maxExportBatchSize} is larger than the queue (${maxQueueSize}); using ${maxQueueSize}`);
     maxExportBatchSize = maxQueueSize;
   }
 
@@ -150,10 +145,7 @@ export function parseConfig(env: Env): ParsedConfig {
         ...read.keyValues('OTEL_EXPORTER_OTLP_HEADERS'),
         ...read.keyValues('OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
       },
-      timeoutMs: read.positiveInt(
-        'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
-        read.positiveInt('OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULTS.otlpTimeoutMs),
-      ),
+      timeoutMs: read.positiveInt('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', read.positiveInt('OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULTS.otlpTimeoutMs)),
       compression: read.oneOf(
         'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION',
         ['gzip', 'none'] as const,
@@ -320,9 +312,8 @@ export class EnvReader {
 
   otlpProtocol(): OtlpProtocol {
     const allowed = ['http/protobuf', 'http/json'] as const;
-    const name = this.string('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined
-      ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
-      : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+    const name =
+      this.string('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
     const value = this.string(name);
     if (value === 'grpc') {
       this.warnings.push(

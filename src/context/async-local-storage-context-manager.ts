@@ -4,7 +4,9 @@ import type { Context } from '@opentelemetry/api';
 import type { ApplyingContextManager } from '../api/active';
 import { ROOT_CONTEXT } from '../api/context';
 
-type AnyFunction = (...args: any[]) => any;
+type AnyFunction = (...args: unknown[]) => unknown;
+/** A listener as Node keeps it: `once` wrappers carry the original as `.listener`. */
+type Listener = AnyFunction & { listener?: AnyFunction };
 
 /** Listener methods that add a listener; `once` goes through `on`, so it needs no patch of its own. */
 const ADD_METHODS = ['on', 'addListener', 'prependListener'] as const;
@@ -76,7 +78,7 @@ export class AsyncLocalStorageContextManager implements ApplyingContextManager {
    * function the caller added still works, and `once` listeners still fire once.
    */
   private bindEmitter(context: Context, emitter: EventEmitter): EventEmitter {
-    const existing = (emitter as any)[kBinding] as EmitterBinding | undefined;
+    const existing = (emitter as EventEmitter & { [kBinding]?: EmitterBinding })[kBinding];
     if (existing !== undefined) {
       existing.context = context;
       return emitter;
@@ -87,7 +89,7 @@ export class AsyncLocalStorageContextManager implements ApplyingContextManager {
     for (const method of ADD_METHODS) {
       const original = emitter[method];
       const manager = this;
-      emitter[method] = function (this: EventEmitter, event: string | symbol, listener: AnyFunction) {
+      emitter[method] = function (this: EventEmitter, event: string | symbol, listener: Listener) {
         if (typeof listener !== 'function') return original.call(this, event, listener);
         let perEvent = binding.listeners.get(event);
         if (perEvent === undefined) {
@@ -96,14 +98,14 @@ export class AsyncLocalStorageContextManager implements ApplyingContextManager {
         }
         const bound = manager.bindFunction(binding.context, listener);
         // Node matches `.listener` when removing and listing, so removal by the original works.
-        (bound as any).listener = (listener as any).listener ?? listener;
+        (bound as Listener).listener = listener.listener ?? listener;
         perEvent.set(listener, bound);
         return original.call(this, event, bound);
       };
     }
     for (const method of REMOVE_METHODS) {
       const original = emitter[method];
-      emitter[method] = function (this: EventEmitter, event: string | symbol, listener: AnyFunction) {
+      emitter[method] = function (this: EventEmitter, event: string | symbol, listener: Listener) {
         const bound = binding.listeners.get(event)?.get(listener);
         return original.call(this, event, bound ?? listener);
       };

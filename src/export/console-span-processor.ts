@@ -269,13 +269,7 @@ interface Row {
 }
 
 /** A header line and one line per span, children under their parent in start-time order. */
-function renderTrace(
-  traceId: string,
-  spans: readonly ReadableSpan[],
-  service: string,
-  note: string,
-  palette: Palette,
-): string {
+function renderTrace(traceId: string, spans: readonly ReadableSpan[], service: string, note: string, palette: Palette): string {
   let start = Infinity;
   let end = -Infinity;
   for (const span of spans) {
@@ -398,7 +392,6 @@ function formatValue(value: unknown): string {
 
 /** Control characters would break the layout (or drive the terminal): show them as spaces. */
 function clean(text: unknown): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return String(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 

@@ -13,11 +13,7 @@ const TRACING_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as co
  * instrumentation is switched off, its handlers do nothing.
  * Returns a function that undoes the subscriptions.
  */
-export function subscribeChannels(
-  instrumentation: Instrumentation,
-  ctx: InstrumentationContext,
-  storage: AsyncLocalStorage<Context>,
-): Unsubscribe {
+export function subscribeChannels(instrumentation: Instrumentation, ctx: InstrumentationContext, storage: AsyncLocalStorage<Context>): Unsubscribe {
   const undo: Unsubscribe[] = [];
   for (const subscription of instrumentation.channels ?? []) {
     const handler: Handler = (message) => {

@@ -82,13 +82,7 @@ export function splitTarget(target: string): { path: string; query: string | und
  * An absolute URL for url.full: credentials become REDACTED:REDACTED, sensitive query values
  * REDACTED, and the scheme's default port is left out.
  */
-export function fullUrl(
-  protocol: string,
-  host: string,
-  port: number | undefined,
-  target: string,
-  hasCredentials = false,
-): string {
+export function fullUrl(protocol: string, host: string, port: number | undefined, target: string, hasCredentials = false): string {
   const scheme = protocol.endsWith(':') ? protocol.slice(0, -1) : protocol;
   const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const portPart = port === undefined || port === defaultPort(scheme) ? '' : `:${port}`;

@@ -61,30 +61,30 @@ export interface ModulePatch<S = unknown> {
    * Wraps what it needs on the CommonJS-shaped exports (for ESM imports the loader passes the
    * module's default export when it is CommonJS). Returning a value replaces the exports.
    */
-  patch(exports: any, ctx: InstrumentationContext<S>, target: PatchTarget): unknown;
+  patch(exports: unknown, ctx: InstrumentationContext<S>, target: PatchTarget): unknown;
   /** Restores what patch() wrapped. */
-  unpatch?(exports: any): void;
+  unpatch?(exports: unknown): void;
 }
 
 /** A plain diagnostics_channel subscription. */
 export interface ChannelSubscription<S = unknown> {
   readonly channel: string;
-  onMessage(message: any, ctx: InstrumentationContext<S>): void;
+  onMessage(message: unknown, ctx: InstrumentationContext<S>): void;
 }
 
 /** Handlers for a diagnostics_channel TracingChannel (`tracing:<name>:start|end|asyncStart|asyncEnd|error`). */
 export interface TracingChannelSubscription<S = unknown> {
   readonly tracingChannel: string;
-  start?(message: any, ctx: InstrumentationContext<S>): void;
-  end?(message: any, ctx: InstrumentationContext<S>): void;
-  asyncStart?(message: any, ctx: InstrumentationContext<S>): void;
-  asyncEnd?(message: any, ctx: InstrumentationContext<S>): void;
-  error?(message: any, ctx: InstrumentationContext<S>): void;
+  start?(message: unknown, ctx: InstrumentationContext<S>): void;
+  end?(message: unknown, ctx: InstrumentationContext<S>): void;
+  asyncStart?(message: unknown, ctx: InstrumentationContext<S>): void;
+  asyncEnd?(message: unknown, ctx: InstrumentationContext<S>): void;
+  error?(message: unknown, ctx: InstrumentationContext<S>): void;
   /**
    * The context the traced function runs in, computed from the start message (typically one with
    * a new span active). Undefined keeps the caller's context.
    */
-  bindContext?(message: any, ctx: InstrumentationContext<S>): Context | undefined;
+  bindContext?(message: unknown, ctx: InstrumentationContext<S>): Context | undefined;
 }
 
 /** The one small interface every unit under instrumentations/ implements. */

@@ -2,10 +2,7 @@ import shimmer from 'shimmer';
 import { diag } from '../diag/logger';
 import { WRAPPED as kWrapped } from './wrapped';
 
-
 shimmer({ logger: (message: string) => diag.debug(`shimmer: ${message}`) });
-
-type Method = (...args: any[]) => any;
 
 /** The instrumentation a wrapper belongs to (its InstrumentationContext): whether it is still on. */
 export interface WrapperOwner {
@@ -18,11 +15,11 @@ export interface WrapperOwner {
  * original. Refuses (returns false, says why at debug level) when there is no function there,
  * when it is already wrapped by this agent, or when the property cannot be replaced.
  */
-export function wrap<T extends object>(
+export function wrap<T extends object, F extends Function = Function>(
   owner: WrapperOwner,
   target: T,
   name: (keyof T & string) | symbol,
-  wrapper: (original: any) => Method,
+  wrapper: (original: F) => Function,
 ): boolean {
   const original = (target as Record<string | symbol, unknown>)[name];
   if (typeof original !== 'function') {
@@ -35,8 +32,8 @@ export function wrap<T extends object>(
     diag.debug(`not wrapping ${String(name)}: the property is read-only`);
     return false;
   }
-  const wrapped = shimmer.wrap(target as Record<string, Method>, name as string, (fn: Method) => {
-    const traced = wrapper(fn);
+  const wrapped = shimmer.wrap(target as Record<string, Function>, name as string, (fn: Function) => {
+    const traced = wrapper(fn as F);
     const replacement = function (this: unknown) {
       return owner.enabled ? traced.apply(this, arguments as never) : fn.apply(this, arguments as never);
     };
@@ -51,7 +48,7 @@ export function wrap<T extends object>(
 /** Restores what wrap() replaced; does nothing when target[name] is not the agent's wrapper. */
 export function unwrap<T extends object>(target: T, name: (keyof T & string) | symbol): void {
   const current = (target as Record<string | symbol, unknown>)[name] as Record<string | symbol, unknown> | undefined;
-  if (typeof current === 'function' && current[kWrapped] === true) shimmer.unwrap(target as Record<string, Method>, name as string);
+  if (typeof current === 'function' && current[kWrapped] === true) shimmer.unwrap(target as Record<string, Function>, name as string);
 }
 
 /** True when target[name] is the agent's wrapper. */

@@ -46,7 +46,9 @@ export async function checkInstalledApiVersion(entry: string, globalVersion: str
   const { dirname, join, resolve } = require('node:path') as typeof import('node:path');
   for (let dir = dirname(resolve(entry)), depth = 0; depth < 64; depth++) {
     try {
-      const manifest = JSON.parse(await readFile(join(dir, 'node_modules', '@opentelemetry', 'api', 'package.json'), 'utf8')) as { version?: unknown };
+      const manifest = JSON.parse(await readFile(join(dir, 'node_modules', '@opentelemetry', 'api', 'package.json'), 'utf8')) as {
+        version?: unknown;
+      };
       if (typeof manifest.version !== 'string') return undefined;
       warnIfIncompatible(manifest.version, globalVersion, 'has');
       return manifest.version;

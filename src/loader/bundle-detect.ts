@@ -9,11 +9,7 @@ const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
  * file once, asynchronously, after startup; says nothing when the app is not bundled or when the
  * hooks already saw the packages load normally.
  */
-export async function detectBundledModules(
-  entry: string | undefined,
-  modules: readonly string[],
-  seen: ReadonlySet<string>,
-): Promise<string[]> {
+export async function detectBundledModules(entry: string | undefined, modules: readonly string[], seen: ReadonlySet<string>): Promise<string[]> {
   if (entry === undefined) return [];
   try {
     const { readFile, stat } = require('node:fs/promises') as typeof import('node:fs/promises');

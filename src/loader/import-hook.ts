@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { diag } from '../diag/logger';
 import type { PatchRegistry } from './registry';
 
-type IitmHook = (namespace: Record<string, any>, name: string, baseDir: string | undefined, format?: string) => void;
+type IitmHook = (namespace: Record<string, unknown>, name: string, baseDir: string | undefined, format?: string) => void;
 
 /**
  * The one import hook: import-in-the-middle's loader, told to wrap only the modules enabled

@@ -11,7 +11,8 @@ export interface RegisteredPatch {
   readonly context: InstrumentationContext;
 }
 
-type Exports = any;
+/** A module's exports that patches can work on: an object or a function. */
+type Exports = object;
 
 /**
  * Decides, for every hooked module that loads, which patches apply: reads the package version,
@@ -48,7 +49,7 @@ export class PatchRegistry {
   }
 
   /** require-in-the-middle callback: `name` is 'pg' or, for an internal file, 'pg/lib/client.js'. */
-  onRequire(exports: Exports, name: string, baseDir: string | undefined): Exports {
+  onRequire<T>(exports: T, name: string, baseDir: string | undefined): T {
     try {
       return this.load(exports, name, baseDir, false);
     } catch (error) {
@@ -61,7 +62,7 @@ export class PatchRegistry {
    * import-in-the-middle callback. Patches see CommonJS-shaped exports: for a CommonJS module or
    * a builtin that is the namespace's default export; then the named exports are brought in line.
    */
-  onImport(namespace: Record<string, any>, name: string, baseDir: string | undefined, format: string | undefined): void {
+  onImport(namespace: Record<string, unknown>, name: string, baseDir: string | undefined, format: string | undefined): void {
     try {
       const cjsShaped = format !== 'module' && 'default' in namespace && isObjectLike(namespace.default);
       const target = cjsShaped ? namespace.default : namespace;
@@ -75,7 +76,7 @@ export class PatchRegistry {
     }
   }
 
-  private load(exports: Exports, name: string, baseDir: string | undefined, viaImport: boolean): Exports {
+  private load<T>(exports: T, name: string, baseDir: string | undefined, viaImport: boolean): T {
     const normalised = name.replace(/\\/g, '/');
     const module = this.names.find((candidate) => normalised === candidate || normalised.startsWith(`${candidate}/`));
     if (module === undefined || !isObjectLike(exports)) return exports;
@@ -88,7 +89,7 @@ export class PatchRegistry {
     if (!builtin) this.reportUnsupported(module, baseDir!, version, entries);
     if (version === undefined) return exports;
 
-    let result = exports;
+    let result: Exports = exports;
     let patched = false;
     for (const entry of entries) {
       const { patch } = entry;
@@ -99,7 +100,8 @@ export class PatchRegistry {
     }
     // Builtins are shared with their ESM facades (`import { request } from 'node:http'`).
     if (builtin && patched) syncBuiltinESMExports();
-    return result;
+    // A patch may replace the exports: the module is then what it returned.
+    return result as T;
   }
 
   private apply(entry: RegisteredPatch, exports: Exports, version: string, file: string | undefined, viaImport: boolean): Exports {
@@ -108,7 +110,7 @@ export class PatchRegistry {
     const where = `${patch.module}@${version}${file === undefined ? '' : ` (${file})`}`;
     try {
       const replaced = patch.patch(exports, entry.context, { module: patch.module, version, viaImport });
-      const result = replaced === undefined ? exports : replaced;
+      const result = (replaced === undefined ? exports : replaced) as Exports;
       if (done === undefined) {
         done = new Set();
         this.applied.set(exports, done);
@@ -152,15 +154,15 @@ export class PatchRegistry {
   }
 }
 
-function isObjectLike(value: unknown): boolean {
+function isObjectLike(value: unknown): value is object {
   return (typeof value === 'object' && value !== null) || typeof value === 'function';
 }
 
 /** After patching a CommonJS module's exports, makes `import { x }` see the same (wrapped) x. */
-function syncNamedExports(namespace: Record<string, any>, exports: Exports): void {
+function syncNamedExports(namespace: Record<string, unknown>, exports: unknown): void {
   for (const key of Object.keys(namespace)) {
     if (key === 'default') continue;
-    const value = exports[key];
+    const value = (exports as Record<string, unknown>)[key];
     if (value !== undefined && namespace[key] !== value) namespace[key] = value;
   }
 }

@@ -37,7 +37,5 @@ function loadRequireInTheMiddle(): typeof import('require-in-the-middle') {
 export function installRequireHook(registry: PatchRegistry, extraModules: readonly string[]): HookType {
   const { Hook } = loadRequireInTheMiddle();
   const modules = [...registry.moduleNames, ...extraModules];
-  return new Hook(modules, { internals: registry.needsInternals }, (exports, name, baseDir) =>
-    registry.onRequire(exports, name, baseDir),
-  );
+  return new Hook(modules, { internals: registry.needsInternals }, (exports, name, baseDir) => registry.onRequire(exports, name, baseDir));
 }

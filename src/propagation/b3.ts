@@ -31,8 +31,7 @@ const SINGLE_FIELDS: readonly string[] = [B3_SINGLE_HEADER];
 const MULTI_FIELDS: readonly string[] = [B3_TRACE_ID_HEADER, B3_SPAN_ID_HEADER, B3_SAMPLED_HEADER, B3_FLAGS_HEADER];
 
 // {traceId}-{spanId}[-{sampling}[-{parentSpanId}]], hex in either case
-const SINGLE_RE =
-  /^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{32})-[0-9a-fA-F]{16}(?:-[01d](?:-[0-9a-fA-F]{16})?)?$/;
+const SINGLE_RE = /^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{32})-[0-9a-fA-F]{16}(?:-[01d](?:-[0-9a-fA-F]{16})?)?$/;
 const TRACE_ID_RE = /^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{32})$/;
 const SPAN_ID_RE = /^[0-9a-fA-F]{16}$/;
 const TRACE_ID_64_BIT_PADDING = '0000000000000000';
@@ -109,13 +108,7 @@ function extractMulti(context: Context, carrier: unknown, getter: TextMapGetter)
 }
 
 /** The context with the remote span set, or undefined for an all-zero id. Ids are known to be hex. */
-function withRemoteSpan(
-  context: Context,
-  rawTraceId: string,
-  rawSpanId: string,
-  sampled: boolean,
-  debug: boolean,
-): Context | undefined {
+function withRemoteSpan(context: Context, rawTraceId: string, rawSpanId: string, sampled: boolean, debug: boolean): Context | undefined {
   // A 64-bit trace id is the low half of a 128-bit one.
   const traceId = (rawTraceId.length === 16 ? TRACE_ID_64_BIT_PADDING + rawTraceId : rawTraceId).toLowerCase();
   const spanId = rawSpanId.toLowerCase();

@@ -66,10 +66,7 @@ export class BaggagePropagator implements TextMapPropagator {
  */
 export function parseBaggage(header: string): Record<string, BaggageEntry> | undefined {
   // Only whole members within the byte limit count: cut at the last ',' inside it.
-  const text =
-    header.length <= MAX_BAGGAGE_BYTES
-      ? header
-      : header.slice(0, Math.max(0, header.lastIndexOf(',', MAX_BAGGAGE_BYTES)));
+  const text = header.length <= MAX_BAGGAGE_BYTES ? header : header.slice(0, Math.max(0, header.lastIndexOf(',', MAX_BAGGAGE_BYTES)));
   let entries: Record<string, BaggageEntry> | undefined;
   let members = 0;
   let start = 0;

@@ -64,7 +64,10 @@ function extractSpanContext(context: Context, carrier: unknown, getter: TextMapG
   const traceIdEnd = value.indexOf(':');
   const spanIdEnd = value.indexOf(':', traceIdEnd + 1);
   const traceId = value.slice(0, traceIdEnd).padStart(32, '0').toLowerCase();
-  const spanId = value.slice(traceIdEnd + 1, spanIdEnd).padStart(16, '0').toLowerCase();
+  const spanId = value
+    .slice(traceIdEnd + 1, spanIdEnd)
+    .padStart(16, '0')
+    .toLowerCase();
   if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return context;
   const flags = parseInt(value.slice(value.lastIndexOf(':') + 1), 16);
   // Debug implies sampled.

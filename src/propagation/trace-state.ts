@@ -9,11 +9,9 @@ const LARGE_ENTRY_LENGTH = 128;
 
 // simple-key = lcalpha 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/")
 // multi-tenant-key = tenant-id "@" system-id
-const KEY_RE =
-  /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
+const KEY_RE = /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
 // value = 0*255(chr) nblk-chr: printable ASCII except ',' and '=', no trailing space.
 const VALUE_RE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
-
 
 type Entry = readonly [key: string, value: string];
 
@@ -94,8 +92,6 @@ export function parseTraceState(header: string): TraceState | undefined {
   }
   return new TraceState(entries);
 }
-
-
 
 /** W3C size rule: over 512 characters, drop entries longer than 128 first, then entries from the end. */
 function serializeWithinLimit(entries: readonly Entry[]): string {

@@ -10,9 +10,7 @@ interface HexBuffer extends Buffer {
 
 const scratch: HexBuffer = Buffer.allocUnsafe(16);
 const hex: (start: number, end: number) => string =
-  typeof scratch.hexSlice === 'function'
-    ? (start, end) => scratch.hexSlice!(start, end)
-    : (start, end) => scratch.toString('hex', start, end);
+  typeof scratch.hexSlice === 'function' ? (start, end) => scratch.hexSlice!(start, end) : (start, end) => scratch.toString('hex', start, end);
 
 function randomUint32(): number {
   return (Math.random() * 0x100000000) >>> 0;

@@ -102,10 +102,7 @@ export function detectResource(config: AgentConfig, host: ResourceHost = process
   const configuredName = config.serviceName ?? nonEmpty(configured[ATTR_SERVICE_NAME]);
   const configuredVersion = configured[ATTR_SERVICE_VERSION];
   // Only touch the file system when the environment leaves something to find.
-  const pkg =
-    configuredName === undefined
-      ? attempt('the application package.json', () => findApplicationPackage(host))
-      : undefined;
+  const pkg = configuredName === undefined ? attempt('the application package.json', () => findApplicationPackage(host)) : undefined;
   const serviceName = configuredName ?? pkg?.name ?? UNKNOWN_SERVICE_NAME;
   let attributes: Attributes | undefined;
 
@@ -249,9 +246,7 @@ function hostAttributes(host: ResourceHost): Attributes {
 
 function containerAttributes(host: ResourceHost): Attributes | undefined {
   if (host.platform !== 'linux') return undefined;
-  const id =
-    containerIdFromCgroup(host.readFile('/proc/self/cgroup') ?? '') ??
-    containerIdFromMountinfo(host.readFile('/proc/self/mountinfo') ?? '');
+  const id = containerIdFromCgroup(host.readFile('/proc/self/cgroup') ?? '') ?? containerIdFromMountinfo(host.readFile('/proc/self/mountinfo') ?? '');
   return id === undefined ? undefined : { [ATTR_CONTAINER_ID]: id };
 }
 

@@ -46,9 +46,7 @@ export function parentBasedSampler(root: Sampler): Sampler {
   return {
     shouldSample(parent, traceId) {
       if (parent === undefined) return root.shouldSample(parent, traceId);
-      return (parent.traceFlags & TRACE_FLAG_SAMPLED) === TRACE_FLAG_SAMPLED
-        ? SamplingDecision.RecordAndSample
-        : SamplingDecision.Drop;
+      return (parent.traceFlags & TRACE_FLAG_SAMPLED) === TRACE_FLAG_SAMPLED ? SamplingDecision.RecordAndSample : SamplingDecision.Drop;
     },
     toString: () => `ParentBased{root=${root}}`,
   };

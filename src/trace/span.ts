@@ -1,23 +1,8 @@
-import type {
-  Attributes,
-  AttributeValue,
-  Exception,
-  Link,
-  Span,
-  SpanContext,
-  SpanKind,
-  SpanStatus,
-  TimeInput,
-} from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Exception, Link, Span, SpanContext, SpanKind, SpanStatus, TimeInput } from '@opentelemetry/api';
 import { SpanStatusCode } from '../api/trace';
 import type { SpanLimits } from '../config/env';
 import { diag } from '../diag/logger';
-import {
-  ATTR_EXCEPTION_MESSAGE,
-  ATTR_EXCEPTION_STACKTRACE,
-  ATTR_EXCEPTION_TYPE,
-  EXCEPTION_EVENT_NAME,
-} from '../semconv';
+import { ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_STACKTRACE, ATTR_EXCEPTION_TYPE, EXCEPTION_EVENT_NAME } from '../semconv';
 import { isAttributeKey, isAttributeValue, limitAttributes, limitValue } from './attributes';
 import { epochFromMonotonic, monotonic, now, toEpochMillis } from './clock';
 import type { EpochMillis, InstrumentationScope, ReadableSpan, SpanLinkData, TimedEvent } from './types';
@@ -132,9 +117,7 @@ export class RecordingSpan implements Span, ReadableSpan {
     if (this.ended || !isAttributeKey(key) || !isAttributeValue(value)) return this;
     const limits = this.owner.limits;
     const stored =
-      typeof value === 'string' && value.length <= limits.attributeValueLengthLimit
-        ? value
-        : limitValue(value, limits.attributeValueLengthLimit);
+      typeof value === 'string' && value.length <= limits.attributeValueLengthLimit ? value : limitValue(value, limits.attributeValueLengthLimit);
     const keys = this.attributeKeys;
     const index = this.indexOf(key);
     if (index !== -1) {
@@ -252,9 +235,7 @@ export class RecordingSpan implements Span, ReadableSpan {
       return;
     }
     this.ended = true;
-    const end =
-      validTime(endTime) ??
-      (Number.isNaN(this.monotonicStart) ? now() : this.startTime + (monotonic() - this.monotonicStart));
+    const end = validTime(endTime) ?? (Number.isNaN(this.monotonicStart) ? now() : this.startTime + (monotonic() - this.monotonicStart));
     this.endTime = end < this.startTime ? this.startTime : end;
     this.owner.onSpanEnd(this);
   }

@@ -56,12 +56,7 @@ export class AgentTracer implements Tracer {
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
   startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    options: SpanOptions,
-    context: Context,
-    fn: F,
-  ): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, context: Context, fn: F): ReturnType<F>;
   startActiveSpan<F extends (span: Span) => unknown>(
     name: string,
     optionsOrFn: SpanOptions | F,
@@ -88,7 +83,5 @@ export class AgentTracer implements Tracer {
 }
 
 function normaliseKind(kind: ApiSpanKind | undefined): ApiSpanKind {
-  return typeof kind === 'number' && kind >= SpanKind.INTERNAL && kind <= SpanKind.CONSUMER && Number.isInteger(kind)
-    ? kind
-    : SpanKind.INTERNAL;
+  return typeof kind === 'number' && kind >= SpanKind.INTERNAL && kind <= SpanKind.CONSUMER && Number.isInteger(kind) ? kind : SpanKind.INTERNAL;
 }

@@ -17,7 +17,13 @@ export function measureFootprint() {
     npm(['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', join(dir, packed.filename)], dir);
     const modules = join(dir, 'node_modules');
     const packages = listPackages(modules);
-    return { bytes: diskBytes(modules), packages: packages.length, names: packages.sort(), tarballBytes: packed.size, unpackedBytes: packed.unpackedSize };
+    return {
+      bytes: diskBytes(modules),
+      packages: packages.length,
+      names: packages.sort(),
+      tarballBytes: packed.size,
+      unpackedBytes: packed.unpackedSize,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -36,7 +42,8 @@ function listPackages(modules) {
   for (const entry of readdirSync(modules)) {
     if (entry.startsWith('.')) continue;
     if (entry.startsWith('@')) {
-      for (const scoped of readdirSync(join(modules, entry))) names.push(`${entry}/${scoped}`, ...listPackages(join(modules, entry, scoped, 'node_modules')));
+      for (const scoped of readdirSync(join(modules, entry)))
+        names.push(`${entry}/${scoped}`, ...listPackages(join(modules, entry, scoped, 'node_modules')));
     } else {
       names.push(entry, ...listPackages(join(modules, entry, 'node_modules')));
     }

@@ -27,20 +27,45 @@ export function budgetRows(results) {
   for (const { scenario, runs } of results.throughput ?? []) {
     if (runs.agent === undefined) continue;
     const ratio = median(ratios(runs, 'agent'));
-    rows.push([`${scenario.title} throughput, agent / baseline`, fixed(ratio, 3), `≥ ${scenario.budget}`, verdict(ratio >= scenario.budget && runs.agent.every((run) => run.valid))]);
+    rows.push([
+      `${scenario.title} throughput, agent / baseline`,
+      fixed(ratio, 3),
+      `≥ ${scenario.budget}`,
+      verdict(ratio >= scenario.budget && runs.agent.every((run) => run.valid)),
+    ]);
     const rssDelta = median(runs.agent.map((run) => run.memory.rss)) - median(runs.baseline.map((run) => run.memory.rss));
-    rows.push([`${scenario.title} RSS after load, above baseline`, `${mb(rssDelta)} MB`, `≤ ${mb(BUDGETS.rssAboveBaselineBytes, 0)} MB`, verdict(rssDelta <= BUDGETS.rssAboveBaselineBytes)]);
+    rows.push([
+      `${scenario.title} RSS after load, above baseline`,
+      `${mb(rssDelta)} MB`,
+      `≤ ${mb(BUDGETS.rssAboveBaselineBytes, 0)} MB`,
+      verdict(rssDelta <= BUDGETS.rssAboveBaselineBytes),
+    ]);
   }
   if (results.startup) {
     const delta = median(results.startup.empty.import) - median(results.startup.empty.bare);
-    rows.push(['Startup, `node --import ./register.mjs -e 0` over `node -e 0`', `+${fixed(delta, 1)} ms`, `≤ ${BUDGETS.startupMs} ms`, verdict(delta <= BUDGETS.startupMs)]);
+    rows.push([
+      'Startup, `node --import ./register.mjs -e 0` over `node -e 0`',
+      `+${fixed(delta, 1)} ms`,
+      `≤ ${BUDGETS.startupMs} ms`,
+      verdict(delta <= BUDGETS.startupMs),
+    ]);
   }
   if (results.outage) {
     const growth = outageGrowth(results.outage.rss);
-    rows.push([`RSS growth during ${results.outage.seconds} s of load with the collector down`, `${mb(growth)} MB`, `≤ ${mb(BUDGETS.outageGrowthBytes, 0)} MB (bounded)`, verdict(growth <= BUDGETS.outageGrowthBytes)]);
+    rows.push([
+      `RSS growth during ${results.outage.seconds} s of load with the collector down`,
+      `${mb(growth)} MB`,
+      `≤ ${mb(BUDGETS.outageGrowthBytes, 0)} MB (bounded)`,
+      verdict(growth <= BUDGETS.outageGrowthBytes),
+    ]);
   }
   if (results.footprint) {
-    rows.push(['Production install footprint', `${mb(results.footprint.bytes, 2)} MB, ${results.footprint.packages} packages`, `≤ ${mb(BUDGETS.footprintBytes, 0)} MB`, verdict(results.footprint.bytes <= BUDGETS.footprintBytes)]);
+    rows.push([
+      'Production install footprint',
+      `${mb(results.footprint.bytes, 2)} MB, ${results.footprint.packages} packages`,
+      `≤ ${mb(BUDGETS.footprintBytes, 0)} MB`,
+      verdict(results.footprint.bytes <= BUDGETS.footprintBytes),
+    ]);
   }
   return rows;
 }
@@ -50,7 +75,12 @@ function throughputSection(throughput) {
   for (const { scenario, runs } of throughput) {
     const rows = Object.keys(runs).map((variant) => {
       const list = runs[variant];
-      const perRound = variant === 'baseline' ? '—' : ratios(runs, variant).map((r) => fixed(r, 3)).join(', ');
+      const perRound =
+        variant === 'baseline'
+          ? '—'
+          : ratios(runs, variant)
+              .map((r) => fixed(r, 3))
+              .join(', ');
       const medianRatio = variant === 'baseline' ? '1' : fixed(median(ratios(runs, variant)), 3);
       const spansPerRequest = VARIANTS[variant].exports ? fixed(median(list.map((run) => run.spans / run.requests)), 2) : '—';
       const invalid = list.filter((run) => !run.valid).map((run) => run.problem);
@@ -70,7 +100,17 @@ function throughputSection(throughput) {
       `### ${scenario.title}`,
       '',
       table(
-        ['variant', 'req/s median (min–max)', 'ratio', 'ratio per round', 'server CPU µs per request (added)', 'latency p50 / p99 ms', 'spans per request', 'RSS / heap MB after load', 'valid'],
+        [
+          'variant',
+          'req/s median (min–max)',
+          'ratio',
+          'ratio per round',
+          'server CPU µs per request (added)',
+          'latency p50 / p99 ms',
+          'spans per request',
+          'RSS / heap MB after load',
+          'valid',
+        ],
         rows,
       ),
       '',
@@ -191,7 +231,9 @@ export function renderReport(results) {
       : '**not pinned** (fewer than 2 cores or no taskset): server and load generator share the CPU.',
     ...(machine.loadGenerator === 'wrk'
       ? []
-      : ["**autocannon** generated the load (wrk is not installed): on a slow machine it can saturate its core before the server does, which understates the agent's cost."]),
+      : [
+          "**autocannon** generated the load (wrk is not installed): on a slow machine it can saturate its core before the server does, which understates the agent's cost.",
+        ]),
     'The agent samples 100% and exports OTLP/protobuf to a local receiver that decodes every span; a run whose spans did not all arrive is marked invalid.',
     'Figures are medians with the min–max spread; ratios compare runs of the same round. Absolute numbers depend on the machine, ratios much less.',
     '',
@@ -206,7 +248,7 @@ export function renderReport(results) {
       'Where the time goes: *AsyncLocalStorage only* preloads one AsyncLocalStorage that wraps each request, the price the platform charges for context propagation whoever uses it',
       '(on Node 20 an active AsyncLocalStorage turns on promise hooks process-wide);',
       '*sampler always_off* runs the agent with every instrumentation and context propagation but records nothing; the rest of the gap is recording and exporting spans.',
-      'Server CPU per request is the server process\'s user + system time during the measured load divided by the requests served: what a variant adds is work done, whatever the machine\'s noise does to throughput.',
+      "Server CPU per request is the server process's user + system time during the measured load divided by the requests served: what a variant adds is work done, whatever the machine's noise does to throughput.",
       `*${VARIANTS.busy?.title}* is no agent at all, only a fixed CPU cost per request: on a loopback benchmark a server that takes longer per request also pays more in the kernel to wake the idle load generator for each response, so throughput falls faster than the added CPU alone would say. Read the agent's ratio against this one.`,
       '',
     );

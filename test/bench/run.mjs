@@ -78,7 +78,16 @@ try {
     log(`throughput on Node ${NEWER_NODE}`);
     const newer = nodeBinary(NEWER_NODE);
     const scenarios = SCENARIOS.filter((scenario) => !scenario.upstream);
-    const throughput = await measureThroughput({ receiver, node: newer, rounds, warmupSeconds, seconds, variants: ['baseline', 'als', 'agent'], scenarios, log });
+    const throughput = await measureThroughput({
+      receiver,
+      node: newer,
+      rounds,
+      warmupSeconds,
+      seconds,
+      variants: ['baseline', 'als', 'agent'],
+      scenarios,
+      log,
+    });
     results.newerNode = { version: NEWER_NODE, throughput };
   }
   if (sections.has('startup')) {

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 export const SCENARIOS = [
   { id: 'http-hello', title: 'node:http `/hello`', script: 'http-hello.mjs', path: '/hello', budget: 0.85 },
   { id: 'fastify-hello', title: 'Fastify `/hello`', script: 'fastify-app.mjs', path: '/hello', budget: 0.85 },
-  { id: 'fastify-work', title: 'Fastify `/work` (pg + redis SET/GET + fetch)', script: 'fastify-app.mjs', path: '/work', budget: 0.95, upstream: true },
+  {
+    id: 'fastify-work',
+    title: 'Fastify `/work` (pg + redis SET/GET + fetch)',
+    script: 'fastify-app.mjs',
+    path: '/work',
+    budget: 0.95,
+    upstream: true,
+  },
 ];
 
 export const BUSY_MICROS = 5;
@@ -26,7 +33,12 @@ export const VARIANTS = {
     env: { BENCH_BUSY_MICROS: String(BUSY_MICROS) },
   },
   als: { title: 'AsyncLocalStorage only', preload: () => ['--import', join(APPS_DIR, 'als-only.mjs')] },
-  unsampled: { title: 'agent, sampler always_off', preload: () => ['--import', REGISTER_MJS], env: { OTEL_TRACES_SAMPLER: 'always_off' }, agent: true },
+  unsampled: {
+    title: 'agent, sampler always_off',
+    preload: () => ['--import', REGISTER_MJS],
+    env: { OTEL_TRACES_SAMPLER: 'always_off' },
+    agent: true,
+  },
   agent: { title: 'agent, 100% sampled, OTLP export', preload: () => ['--import', REGISTER_MJS], agent: true, exports: true },
 };
 

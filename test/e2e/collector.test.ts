@@ -55,7 +55,12 @@ describe('the exporter against collectors that misbehave', () => {
   });
 
   it('does not retry a 400 and reports the collector message once', async () => {
-    const { code, stdout, stderr, receiver: r } = await run(() => ({
+    const {
+      code,
+      stdout,
+      stderr,
+      receiver: r,
+    } = await run(() => ({
       status: 400,
       headers: { 'content-type': 'application/x-protobuf' },
       body: rpcStatus(3, 'span name too long for this backend'),
@@ -69,11 +74,14 @@ describe('the exporter against collectors that misbehave', () => {
   });
 
   it('reports partial success from the collector', async () => {
-    const { stderr } = await run(() => ({
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ partialSuccess: { rejectedSpans: 1, errorMessage: 'one span had no name' } }),
-    }), { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    const { stderr } = await run(
+      () => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ partialSuccess: { rejectedSpans: 1, errorMessage: 'one span had no name' } }),
+      }),
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+    );
     expect(warningLines(stderr).join('\n')).toContain('rejected 1: one span had no name');
   });
 

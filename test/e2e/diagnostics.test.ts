@@ -170,7 +170,11 @@ describe('diagnostics and configuration, as a user meets them', () => {
     expect(result.stdout).toBe('ok\n');
     expect(agentLines(result.stderr).join('\n')).toContain('the application has @opentelemetry/api 1.99.0');
     const compatible = makeAppDir({ fixtures: ['api-consumer.mjs'], apiVersion: '1.3.0' });
-    const quiet = await runApp({ script: join(compatible, 'api-consumer.mjs'), cwd: compatible, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } });
+    const quiet = await runApp({
+      script: join(compatible, 'api-consumer.mjs'),
+      cwd: compatible,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint },
+    });
     expect(quiet.stdout).toBe('ok\n');
     expect(agentLines(quiet.stderr).filter((line) => !line.includes('started'))).toEqual([]);
   });

@@ -58,7 +58,12 @@ interface Running {
   readonly upstream: Server;
 }
 
-async function startFastify(major: 4 | 5, script: 'fastify-app.cjs' | 'fastify-app.mjs', preload: Preload, env: Record<string, string> = {}): Promise<Running> {
+async function startFastify(
+  major: 4 | 5,
+  script: 'fastify-app.cjs' | 'fastify-app.mjs',
+  preload: Preload,
+  env: Record<string, string> = {},
+): Promise<Running> {
   const receiver = await OtlpReceiver.start();
   const upstream = await startUpstream();
   const dir = makeAppDir({
@@ -95,10 +100,7 @@ async function traceOf(running: Running, path: string, minimum: number, status?:
   const deadline = Date.now() + 10_000;
   for (;;) {
     const server = running.receiver.spans.find(
-      (s) =>
-        s.kind === SERVER &&
-        s.attributes['url.path'] === path &&
-        (status === undefined || s.attributes['http.response.status_code'] === status),
+      (s) => s.kind === SERVER && s.attributes['url.path'] === path && (status === undefined || s.attributes['http.response.status_code'] === status),
     );
     if (server !== undefined) {
       const trace = running.receiver.spans.filter((s) => s.traceId === server.traceId);
@@ -213,15 +215,19 @@ for (const major of [4, 5] as const) {
         expect(serverOf(trace).attributes['error.type']).toBe('Error');
       });
 
-          it('traces preParsing and preSerialization hooks too', async () => {
-        const reply = await send(`${running.url}/api/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"y"}' });
+      it('traces preParsing and preSerialization hooks too', async () => {
+        const reply = await send(`${running.url}/api/items`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"name":"y"}',
+        });
         expect(reply.body).toBe('{"created":"y"}');
         const trace = await traceOf(running, '/api/items', 8, 200);
         expect(named(trace, 'preParsing measureBody').parentSpanId).toBe(serverOf(trace).spanId);
         expect(named(trace, 'preSerialization anonymous').parentSpanId).toBe(serverOf(trace).spanId);
       });
 
-  it('traces route-level hooks after the handler (onSend) as children of the server span', async () => {
+      it('traces route-level hooks after the handler (onSend) as children of the server span', async () => {
         const reply = await send(`${running.url}/api/guarded`);
         expect(reply).toMatchObject({ status: 200, body: '{"guarded":true}' });
         expect(reply.headers['x-stamped']).toBe('yes');
@@ -334,7 +340,10 @@ describe('Fastify behaves exactly as without the agent', () => {
       for (const [path, options] of requests) {
         const [a, b] = await Promise.all([send(`${traced.url}${path}`, options), send(`${bare.url}${path}`, options)]);
         expect({ path, status: a.status, body: a.body }).toEqual({ path, status: b.status, body: b.body });
-        const names = (h: IncomingHttpHeaders) => Object.keys(h).filter((k) => k !== 'date').sort();
+        const names = (h: IncomingHttpHeaders) =>
+          Object.keys(h)
+            .filter((k) => k !== 'date')
+            .sort();
         expect(names(a.headers)).toEqual(names(b.headers));
       }
     } finally {

@@ -292,7 +292,11 @@ describe('fetch instrumentation against the application without it', () => {
         // The ports differ between the runs (each has its own upstream and closed port).
         Object.entries(run.results).map(([scenario, result]) => [
           scenario,
-          JSON.parse(JSON.stringify(result.outcome).replaceAll(`:${run.upstreamPort}`, ':UPSTREAM').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT')),
+          JSON.parse(
+            JSON.stringify(result.outcome)
+              .replaceAll(`:${run.upstreamPort}`, ':UPSTREAM')
+              .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT'),
+          ),
         ]),
       );
     expect(outcomes(withAgent)).toEqual(outcomes(without));

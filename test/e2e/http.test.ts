@@ -138,11 +138,27 @@ describe('two services calling each other over HTTP make one trace', () => {
 
   it('over https with a self-signed certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const tls = { TLS_KEY: join(dir, 'key.pem'), TLS_CERT: join(dir, 'cert.pem') };
     const callee = await startService('callee', 'http-service.mjs', tls);
     const caller = await startService('caller', 'http-service.cjs', { TLS_CA: tls.TLS_CERT });
@@ -322,7 +338,7 @@ describe('outgoing requests', () => {
     expect(receiver.spans).toHaveLength(1);
   });
 
-  it("inject into the request, never into the headers object the caller passed and reuses", async () => {
+  it('inject into the request, never into the headers object the caller passed and reuses', async () => {
     const seen: IncomingHttpHeaders[] = [];
     const upstream = await new Promise<{ port: number; close: () => void }>((resolveServer) => {
       const server = createHttpServer((req, res) => {
@@ -418,7 +434,10 @@ describe('behaviour is unchanged', () => {
     for (const route of ['/hello', '/work', '/fail', '/missing', '/nope', `/call?to=${encodeURIComponent('http://127.0.0.1:1/')}`]) {
       const [a, b] = await Promise.all([send(`${bare.url}${route}`), send(`${traced.url}${route}`)]);
       expect({ route, status: b.status, body: b.body }).toEqual({ route, status: a.status, body: a.body });
-      const strip = (h: IncomingHttpHeaders) => Object.keys(h).filter((k) => k !== 'date').sort();
+      const strip = (h: IncomingHttpHeaders) =>
+        Object.keys(h)
+          .filter((k) => k !== 'date')
+          .sort();
       expect(strip(b.headers)).toEqual(strip(a.headers));
     }
     const echo = { method: 'POST', body: 'x'.repeat(100_000) };

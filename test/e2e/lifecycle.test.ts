@@ -14,7 +14,11 @@ afterEach(async () => {
 });
 
 const env = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'lifecycle' });
-const workSpans = () => receiver.spans.filter((span) => span.name.startsWith('work ')).map((span) => span.name).sort();
+const workSpans = () =>
+  receiver.spans
+    .filter((span) => span.name.startsWith('work '))
+    .map((span) => span.name)
+    .sort();
 
 describe('pending spans are flushed without changing how the process ends', () => {
   it('when the event loop runs dry', async () => {

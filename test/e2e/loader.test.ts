@@ -42,7 +42,10 @@ function run(dir: string, script: string, preloadFlag: '--require' | '--import',
 function expectGreetTree(spans: ReceivedSpan[], who: string): void {
   const greet = spans.find((span) => span.name === `greet ${who}`)!;
   expect(greet).toBeDefined();
-  const children = spans.filter((span) => span.parentSpanId === greet.spanId).map((span) => span.name).sort();
+  const children = spans
+    .filter((span) => span.parentSpanId === greet.spanId)
+    .map((span) => span.name)
+    .sort();
   expect(children).toEqual(['decorate', `ping ${who}`]);
   expect(greet.scope.name).toBe('tracelet/greeter');
 }

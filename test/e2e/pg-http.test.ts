@@ -117,17 +117,23 @@ describe('pg queries under concurrent HTTP requests, one pooled connection', () 
       for (const span of children) expect(span.kind).toBe(span.name === 'pg.pool.acquire' ? INTERNAL : CLIENT);
       expect(spans.filter((span) => span.parentSpanId !== server.spanId)).toEqual([]);
       // The request's own id went into its own queries (the sanitized text shows it as $2).
-      expect(children.find((span) => span.name.startsWith('UPDATE'))!.attributes['db.query.text']).toBe(`UPDATE ${table} SET name = $1 WHERE id = $2`);
+      expect(children.find((span) => span.name.startsWith('UPDATE'))!.attributes['db.query.text']).toBe(
+        `UPDATE ${table} SET name = $1 WHERE id = $2`,
+      );
     }
     // The setup queries, outside any request, made no span, nor did the connection they opened
     // (the pool's only one, which every request then reused).
-    expect(receiver.spans.filter((span) => span.name.startsWith('CREATE') || span.name.startsWith('INSERT') || span.name === 'pg.connect')).toEqual([]);
+    expect(receiver.spans.filter((span) => span.name.startsWith('CREATE') || span.name.startsWith('INSERT') || span.name === 'pg.connect')).toEqual(
+      [],
+    );
   });
 
   it('shows the waits: acquisitions that queued last longer than the query that held the connection', async () => {
     const byServer = await traces();
     const waits = [...byServer.values()].flatMap((spans) =>
-      spans.filter((span) => span.name === 'pg.pool.acquire').map((span) => Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6),
+      spans
+        .filter((span) => span.name === 'pg.pool.acquire')
+        .map((span) => Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6),
     );
     // pg_sleep(0.001) per first query: a caller behind 25 others waits well over 10 ms.
     expect(waits.filter((ms) => ms > 10).length).toBeGreaterThanOrEqual(REQUESTS / 4);

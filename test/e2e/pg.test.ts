@@ -218,7 +218,16 @@ for (const [script, preload] of [
         }
       }
       // Each of these looked somewhere a callback, row or event delivered it.
-      for (const name of ['callback-text', 'callback-values', 'config-callback', 'submittable', 'cursor', 'pool-callback', 'pool-connect-callback', 'connect-callback']) {
+      for (const name of [
+        'callback-text',
+        'callback-values',
+        'config-callback',
+        'submittable',
+        'cursor',
+        'pool-callback',
+        'pool-connect-callback',
+        'connect-callback',
+      ]) {
         expect(run.results[name]!.activeInCallback, name).toBeDefined();
       }
       expect(run.results.stream!.activeInRow).toBe(run.results.stream!.spanId);
@@ -278,7 +287,11 @@ for (const [script, preload] of [
         expect(JSON.stringify(span)).not.toMatch(/syntax error|duplicate key|invalid input/);
       }
       const terminated = childrenOf(run, scenarioSpan(run, 'terminated')).find((span) => span.status.code === ERROR)!;
-      expect(terminated.attributes).toMatchObject({ 'db.query.text': 'SELECT pg_sleep(?)', 'db.response.status_code': '57P01', 'error.type': '57P01' });
+      expect(terminated.attributes).toMatchObject({
+        'db.query.text': 'SELECT pg_sleep(?)',
+        'db.response.status_code': '57P01',
+        'error.type': '57P01',
+      });
       // Errors of the client or the network are recorded as they are.
       const destroyed = child(run, 'socket-destroyed', 'SELECT');
       expect(destroyed.status).toEqual({ code: ERROR, message: 'Connection terminated unexpectedly' });
@@ -294,7 +307,11 @@ for (const [script, preload] of [
       // Everything else succeeded.
       const failed = pgSpans(run).filter((span) => span.status.code === ERROR);
       expect(failed).toHaveLength(cases.length + 5);
-      expect(pgSpans(run).filter((span) => span.status.code !== ERROR).every((span) => span.status.code === 0 && span.events.length === 0)).toBe(true);
+      expect(
+        pgSpans(run)
+          .filter((span) => span.status.code !== ERROR)
+          .every((span) => span.status.code === 0 && span.events.length === 0),
+      ).toBe(true);
     });
 
     it('shows how long each pool caller waited for a connection, before its query', () => {
@@ -302,7 +319,12 @@ for (const [script, preload] of [
         const children = childrenOf(run, scenarioSpan(run, scenario));
         const acquisition = children.find((span) => span.name === 'pg.pool.acquire')!;
         const query = children.find((span) => span.name !== 'pg.pool.acquire')!;
-        expect(acquisition.attributes).toEqual({ 'db.system.name': 'postgresql', 'db.namespace': 'test', 'server.address': '127.0.0.1', 'server.port': 5432 });
+        expect(acquisition.attributes).toEqual({
+          'db.system.name': 'postgresql',
+          'db.namespace': 'test',
+          'server.address': '127.0.0.1',
+          'server.port': 5432,
+        });
         expect(BigInt(query.startTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(acquisition.endTimeUnixNano));
       }
     });

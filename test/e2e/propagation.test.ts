@@ -67,10 +67,7 @@ describe('OTEL_PROPAGATORS, end to end through @opentelemetry/api', () => {
   });
 
   it('reads and writes B3 (multi) and Jaeger headers when configured', async () => {
-    const out = await hop(
-      { 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': PARENT_ID, 'x-b3-sampled': '1' },
-      { OTEL_PROPAGATORS: 'b3multi,jaeger' },
-    );
+    const out = await hop({ 'x-b3-traceid': TRACE_ID, 'x-b3-spanid': PARENT_ID, 'x-b3-sampled': '1' }, { OTEL_PROPAGATORS: 'b3multi,jaeger' });
     expect(out.traceId).toBe(TRACE_ID);
     expect(out.outgoing).toEqual({
       'x-b3-traceid': TRACE_ID,

@@ -20,7 +20,8 @@ export function instrumentationContext<S>(
   env: Env = {},
   options: { throwErrors?: boolean; errors?: unknown[] } = {},
 ): TestInstrumentationContext<S> {
-  const settings = instrumentation.readSettings === undefined ? (undefined as S) : parseSettings(env, (reader) => instrumentation.readSettings!(reader)).settings;
+  const settings =
+    instrumentation.readSettings === undefined ? (undefined as S) : parseSettings(env, (reader) => instrumentation.readSettings!(reader)).settings;
   const real = createInstrumentationContext(instrumentation.name, tracer, settings);
   const errors = options.errors ?? [];
   return {

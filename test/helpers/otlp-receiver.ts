@@ -54,11 +54,18 @@ export interface ReceivedSpan {
   readonly scope: { name: string; version: string; schemaUrl: string };
 }
 
+/**
+ * A decoded OTLP message (protobufjs's object or parsed JSON): it has no static type here; what
+ * the tests assert about it is the check.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+type Json = any;
+
 export interface ReceivedRequest {
   readonly headers: IncomingHttpHeaders;
   readonly path: string;
   /** The decoded ExportTraceServiceRequest as a plain object (protobuf) or the parsed JSON. */
-  readonly message: any;
+  readonly message: Json;
   readonly spans: ReceivedSpan[];
 }
 
@@ -153,7 +160,14 @@ function decodeRequest(req: IncomingMessage, raw: Buffer): ReceivedRequest {
   const type = String(req.headers['content-type']);
   if (type === 'application/x-protobuf') {
     const decoded = ExportTraceServiceRequest.decode(body);
-    const message = ExportTraceServiceRequest.toObject(decoded, { longs: String, enums: Number, bytes: Array, defaults: true, arrays: true, oneofs: true });
+    const message = ExportTraceServiceRequest.toObject(decoded, {
+      longs: String,
+      enums: Number,
+      bytes: Array,
+      defaults: true,
+      arrays: true,
+      oneofs: true,
+    });
     return { headers: req.headers, path: req.url ?? '', message, spans: spansFromJson(protobufToJsonShape(message)) };
   }
   if (type === 'application/json') {
@@ -166,7 +180,7 @@ function decodeRequest(req: IncomingMessage, raw: Buffer): ReceivedRequest {
 const hex = (bytes: number[] | Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
 
 /** Flattens an OTLP AnyValue (protobuf toObject or JSON form) into a JS value and its type. */
-function anyValue(value: any): [unknown, string] {
+function anyValue(value: Json): [unknown, string] {
   if (value === undefined || value === null) return [undefined, 'empty'];
   if (value.stringValue !== undefined && value.stringValue !== null) return [value.stringValue, 'stringValue'];
   if (value.boolValue !== undefined && value.boolValue !== null) return [value.boolValue, 'boolValue'];
@@ -180,13 +194,13 @@ function anyValue(value: any): [unknown, string] {
   return [undefined, 'empty'];
 }
 
-function attributes(list: any[] | undefined): AttributeMap {
+function attributes(list: Json[] | undefined): AttributeMap {
   const out: AttributeMap = {};
   for (const { key, value } of list ?? []) out[key] = anyValue(value)[0];
   return out;
 }
 
-function attributeTypes(list: any[] | undefined): Record<string, string> {
+function attributeTypes(list: Json[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const { key, value } of list ?? []) out[key] = anyValue(value)[1];
   return out;
@@ -196,27 +210,27 @@ function attributeTypes(list: any[] | undefined): Record<string, string> {
  * Brings protobufjs's decoded object to the OTLP/JSON shape (hex ids, only the set member of each
  * AnyValue oneof), so one reader serves both encodings.
  */
-function protobufToJsonShape(message: any): any {
-  const anyValue = (value: any): any => {
+function protobufToJsonShape(message: Json): Json {
+  const anyValue = (value: Json): Json => {
     if (value === undefined || value === null || value.value === undefined) return undefined;
     const field = value.value as string;
     return { [field]: field === 'arrayValue' ? { values: (value.arrayValue.values ?? []).map(anyValue) } : value[field] };
   };
-  const keyValues = (list: any[] | undefined) => (list ?? []).map(({ key, value }) => ({ key, value: anyValue(value) }));
+  const keyValues = (list: Json[] | undefined) => (list ?? []).map(({ key, value }) => ({ key, value: anyValue(value) }));
   return {
-    resourceSpans: (message.resourceSpans ?? []).map((resourceSpans: any) => ({
+    resourceSpans: (message.resourceSpans ?? []).map((resourceSpans: Json) => ({
       resource: { attributes: keyValues(resourceSpans.resource?.attributes) },
-      scopeSpans: (resourceSpans.scopeSpans ?? []).map((scopeSpans: any) => ({
+      scopeSpans: (resourceSpans.scopeSpans ?? []).map((scopeSpans: Json) => ({
         scope: scopeSpans.scope,
         schemaUrl: scopeSpans.schemaUrl,
-        spans: (scopeSpans.spans ?? []).map((span: any) => ({
+        spans: (scopeSpans.spans ?? []).map((span: Json) => ({
           ...span,
           traceId: hex(span.traceId),
           spanId: hex(span.spanId),
           parentSpanId: hex(span.parentSpanId),
           attributes: keyValues(span.attributes),
-          events: (span.events ?? []).map((event: any) => ({ ...event, attributes: keyValues(event.attributes) })),
-          links: (span.links ?? []).map((link: any) => ({
+          events: (span.events ?? []).map((event: Json) => ({ ...event, attributes: keyValues(event.attributes) })),
+          links: (span.links ?? []).map((link: Json) => ({
             ...link,
             traceId: hex(link.traceId),
             spanId: hex(link.spanId),
@@ -228,7 +242,7 @@ function protobufToJsonShape(message: any): any {
   };
 }
 
-function spansFromJson(message: any): ReceivedSpan[] {
+function spansFromJson(message: Json): ReceivedSpan[] {
   const spans: ReceivedSpan[] = [];
   for (const resourceSpans of message.resourceSpans ?? []) {
     const resource = attributes(resourceSpans.resource?.attributes);
@@ -248,14 +262,14 @@ function spansFromJson(message: any): ReceivedSpan[] {
           attributes: attributes(span.attributes),
           attributeTypes: attributeTypes(span.attributes),
           droppedAttributesCount: span.droppedAttributesCount ?? 0,
-          events: (span.events ?? []).map((event: any) => ({
+          events: (span.events ?? []).map((event: Json) => ({
             name: event.name,
             timeUnixNano: String(event.timeUnixNano),
             attributes: attributes(event.attributes),
             droppedAttributesCount: event.droppedAttributesCount ?? 0,
           })),
           droppedEventsCount: span.droppedEventsCount ?? 0,
-          links: (span.links ?? []).map((link: any) => ({
+          links: (span.links ?? []).map((link: Json) => ({
             traceId: link.traceId,
             spanId: link.spanId,
             traceState: link.traceState ?? '',

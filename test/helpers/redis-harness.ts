@@ -331,7 +331,11 @@ export function describeClient(client: ClientVersion, traits: Traits): void {
     });
 
     it("keeps the caller's context after await (and in ioredis callbacks)", () => {
-      const value = run.results.context.outcome.value as Record<string, any>;
+      const value = run.results.context.outcome.value as {
+        sameAfterAwait?: boolean;
+        ok: { sameInCallback?: boolean };
+        failed: { sameInCallback?: boolean };
+      };
       expect(value.sameAfterAwait).toBe(true);
       if (client.name === 'ioredis') expect([value.ok.sameInCallback, value.failed.sameInCallback]).toEqual([true, true]);
       expect(names(spansOf(run, 'context'))).toEqual(traits.contextSpans);

@@ -63,7 +63,10 @@ export class App {
   stderr = '';
   readonly exited: Promise<AppResult>;
 
-  constructor(readonly child: ChildProcess, timeoutMs: number) {
+  constructor(
+    readonly child: ChildProcess,
+    timeoutMs: number,
+  ) {
     child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolveExit) => {

@@ -3,9 +3,7 @@ import * as semconv from '../../src/semconv';
 
 describe('semconv', () => {
   it('pins every exported name and value (adding, renaming or removing one must change this test)', () => {
-    const constants = Object.fromEntries(
-      Object.entries(semconv).filter(([, value]) => typeof value !== 'function'),
-    );
+    const constants = Object.fromEntries(Object.entries(semconv).filter(([, value]) => typeof value !== 'function'));
     expect(constants).toStrictEqual({
       ATTR_SERVICE_NAME: 'service.name',
       ATTR_SERVICE_VERSION: 'service.version',

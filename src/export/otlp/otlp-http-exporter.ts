@@ -100,9 +100,7 @@ export class OtlpHttpExporter implements SpanExporter {
 
   private delivered(response: HttpResponse, spanCount: number): void {
     if (this.outage !== undefined) {
-      diag.info(
-        `the collector at ${this.config.tracesUrl} answers again; ${this.outage.lost} spans were lost while it did not`,
-      );
+      diag.info(`the collector at ${this.config.tracesUrl} answers again; ${this.outage.lost} spans were lost while it did not`);
       this.outage = undefined;
     }
     const partial = this.encoding.readResponse(response.body);
@@ -157,7 +155,8 @@ export class OtlpHttpExporter implements SpanExporter {
 }
 
 function hintFor(status: number): string {
-  if (status === 404) return ' (is the URL right? OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is)';
+  if (status === 404)
+    return ' (is the URL right? OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/traces appended, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is)';
   if (status === 401 || status === 403) return ' (check the credentials in OTEL_EXPORTER_OTLP_HEADERS)';
   if (status === 413) return ' (lower OTEL_BSP_MAX_EXPORT_BATCH_SIZE)';
   if (status === 415) return ' (try OTEL_EXPORTER_OTLP_PROTOCOL=http/json or http/protobuf)';

@@ -48,7 +48,6 @@ export function packSpans(spans: readonly ReadableSpan[]): ProtobufPack {
   return { count: spans.length, groups };
 }
 
-
 /**
  * Encodes spans as an OTLP `ExportTraceServiceRequest` (protobuf): one ResourceSpans, one
  * ScopeSpans per instrumentation scope. Fields are written in field-number order and proto3
@@ -88,7 +87,6 @@ export function encodeTraceRequestFromPacks(packs: readonly ProtobufPack[], reso
   return w.finish();
 }
 
-
 /** The distinct scopes of some packs, in order of first appearance. */
 function scopesOf(packs: readonly ProtobufPack[]): InstrumentationScope[] {
   const scopes: InstrumentationScope[] = [];
@@ -99,4 +97,3 @@ function scopesOf(packs: readonly ProtobufPack[]): InstrumentationScope[] {
   }
   return scopes;
 }
-

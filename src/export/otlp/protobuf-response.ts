@@ -42,7 +42,8 @@ export function decodeStatus(body: Uint8Array): RpcStatus {
   const status = new WireReader(body, 0, body.length);
   while (status.more()) {
     const { field, wireType } = status.key();
-    if (field === 1 && wireType === 0) code = status.varint() | 0; // int32
+    if (field === 1 && wireType === 0)
+      code = status.varint() | 0; // int32
     else if (field === 2 && wireType === 2) message = status.string();
     else status.skip(wireType); // details (3) and unknown fields
   }
@@ -103,9 +104,7 @@ class WireReader {
   string(): string {
     const end = this.lengthDelimitedEnd();
     if (!this.ok) return '';
-    const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.position, end - this.position).toString(
-      'utf8',
-    );
+    const text = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.position, end - this.position).toString('utf8');
     this.position = end;
     return text;
   }
@@ -134,4 +133,3 @@ class WireReader {
     else this.position += bytes;
   }
 }
-

@@ -49,7 +49,6 @@ export interface ProtobufPack {
   readonly groups: ReadonlyArray<{ readonly scope: InstrumentationScope; readonly spans: Buffer }>;
 }
 
-
 /** Room for a pack of spans of one scope before the writer grows (a server span takes ~300 bytes). */
 const PACK_WRITER_CAPACITY = 16 * 1024;
 
@@ -108,7 +107,6 @@ export class ProtobufSpanPacker implements SpanPacker {
   }
 }
 
-
 export interface ScopeGroup {
   readonly scope: InstrumentationScope;
   readonly spans: ReadableSpan[];
@@ -141,12 +139,8 @@ export function groupByScope(spans: readonly ReadableSpan[]): ScopeGroup[] {
   return groups;
 }
 
-
 export function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
-  return (
-    a === b ||
-    (a.name === b.name && (a.version ?? '') === (b.version ?? '') && (a.schemaUrl ?? '') === (b.schemaUrl ?? ''))
-  );
+  return a === b || (a.name === b.name && (a.version ?? '') === (b.version ?? '') && (a.schemaUrl ?? '') === (b.schemaUrl ?? ''));
 }
 
 export function writeSpan(w: ProtobufWriter, span: ReadableSpan): void {
@@ -333,4 +327,3 @@ function writeArrayValue(w: ProtobufWriter, values: readonly unknown[]): void {
   }
   w.endMessage(array);
 }
-

@@ -89,7 +89,7 @@ export class ProtobufWriter {
   int64Field(field: number, value: number): void {
     this.tag(field, WireType.varint);
     const magnitude = Math.abs(value);
-    let low = magnitude % TWO_POW_32 >>> 0;
+    let low = (magnitude % TWO_POW_32) >>> 0;
     let high = Math.floor(magnitude / TWO_POW_32) >>> 0;
     if (value < 0) {
       low = (~low + 1) >>> 0;
@@ -134,8 +134,7 @@ export class ProtobufWriter {
     const lengthAt = this.position;
     const reserved = varintSize(units);
     const start = lengthAt + reserved;
-    const byteLength =
-      units <= SHORT_STRING ? this.writeShortUtf8(value, start) : this.buffer.write(value, start, 'utf8');
+    const byteLength = units <= SHORT_STRING ? this.writeShortUtf8(value, start) : this.buffer.write(value, start, 'utf8');
     this.position = start + byteLength;
     this.placeLength(lengthAt, reserved, byteLength);
   }

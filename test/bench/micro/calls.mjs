@@ -52,7 +52,11 @@ async function loop(call, ms) {
     calls++;
   }
   const cpu = process.cpuUsage(cpuStart);
-  return { opsPerSecond: calls / ((performance.now() - start) / 1000), cpuMicrosPerCall: (cpu.user + cpu.system) / calls, ...(process.env.BENCH_DEBUG ? { user: cpu.user / calls, system: cpu.system / calls } : {}) };
+  return {
+    opsPerSecond: calls / ((performance.now() - start) / 1000),
+    cpuMicrosPerCall: (cpu.user + cpu.system) / calls,
+    ...(process.env.BENCH_DEBUG ? { user: cpu.user / calls, system: cpu.system / calls } : {}),
+  };
 }
 
 const { call, close } = await client();

@@ -26,7 +26,7 @@ const SC = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203
 
 afterAll(() => {
   for (const slot of ['trace', 'context', 'propagation', 'diag'] as const) {
-    unregisterGlobal(slot, (globalThis as any)[Symbol.for('opentelemetry.js.api.1')]?.[slot]);
+    unregisterGlobal(slot, (globalThis as Record<symbol, Record<string, unknown> | undefined>)[Symbol.for('opentelemetry.js.api.1')]?.[slot]);
   }
 });
 
@@ -58,8 +58,9 @@ describe('the agent implements what @opentelemetry/api serves, without loading i
     expect(api.trace.getSpanContext(setSpanContext(ROOT_CONTEXT, SC))).toEqual(SC);
     const baggage = createBaggage({ user: { value: '42', metadata: baggageEntryMetadataFromString('p=1') } });
     expect(api.propagation.getBaggage(setBaggage(ROOT_CONTEXT, baggage))?.getEntry('user')?.value).toBe('42');
-    expect(getBaggage(api.propagation.setBaggage(api.ROOT_CONTEXT, api.propagation.createBaggage({ a: { value: 'b' } })))?.getEntry('a'))
-      .toEqual({ value: 'b' });
+    expect(getBaggage(api.propagation.setBaggage(api.ROOT_CONTEXT, api.propagation.createBaggage({ a: { value: 'b' } })))?.getEntry('a')).toEqual({
+      value: 'b',
+    });
   });
 
   it('validates span contexts as the API does, but only accepts the lowercase ids W3C headers may carry', () => {

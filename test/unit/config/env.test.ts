@@ -175,14 +175,34 @@ describe('invalid values: one warning naming the variable and value, then the de
     [{ OTEL_ATTRIBUTE_COUNT_LIMIT: 'many' }, 'OTEL_ATTRIBUTE_COUNT_LIMIT="many"', (c) => c.limits.attributeCountLimit, 128],
     [{ OTEL_LOG_LEVEL: 'loud' }, 'OTEL_LOG_LEVEL="loud"', (c) => c.logLevel, 'info'],
     [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED="yes"', (c) => c.disabled, false],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT="localhost:4318"', (c) => c.otlp.tracesUrl, 'http://localhost:4318/v1/traces'],
-    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="not a url"', (c) => c.otlp.tracesUrl, 'http://localhost:4318/v1/traces'],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' },
+      'OTEL_EXPORTER_OTLP_ENDPOINT="localhost:4318"',
+      (c) => c.otlp.tracesUrl,
+      'http://localhost:4318/v1/traces',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'not a url' },
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="not a url"',
+      (c) => c.otlp.tracesUrl,
+      'http://localhost:4318/v1/traces',
+    ],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, 'OTEL_EXPORTER_OTLP_PROTOCOL="thrift"', (c) => c.otlp.protocol, 'http/protobuf'],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL=grpc', (c) => c.otlp.protocol, 'http/protobuf'],
     [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' }, 'OTEL_EXPORTER_OTLP_COMPRESSION="brotli"', (c) => c.otlp.compression, 'none'],
     [{ OTEL_EXPORTER_OTLP_TIMEOUT: '0' }, 'OTEL_EXPORTER_OTLP_TIMEOUT="0"', (c) => c.otlp.timeoutMs, 10000],
-    [{ OTEL_RESOURCE_ATTRIBUTES: 'good=1,noequals,=novalue,bad=%zz' }, 'OTEL_RESOURCE_ATTRIBUTES has a malformed entry', (c) => c.resourceAttributes, { good: '1' }],
-    [{ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE=20', (c) => c.batch.maxExportBatchSize, 10],
+    [
+      { OTEL_RESOURCE_ATTRIBUTES: 'good=1,noequals,=novalue,bad=%zz' },
+      'OTEL_RESOURCE_ATTRIBUTES has a malformed entry',
+      (c) => c.resourceAttributes,
+      { good: '1' },
+    ],
+    [
+      { OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' },
+      'OTEL_BSP_MAX_EXPORT_BATCH_SIZE=20',
+      (c) => c.batch.maxExportBatchSize,
+      10,
+    ],
   ];
 
   for (const [env, fragment, read, expected] of cases) {
@@ -207,9 +227,18 @@ describe('invalid values: one warning naming the variable and value, then the de
   it('never throws, whatever the environment holds', () => {
     const junk = ['', ' ', '\u0000', '%', '=', ',,,', '-1', 'NaN', 'Infinity', '1e400', 'true', '{}', 'x'.repeat(10000)];
     const names = [
-      'OTEL_SDK_DISABLED', 'OTEL_LOG_LEVEL', 'OTEL_SERVICE_NAME', 'OTEL_RESOURCE_ATTRIBUTES', 'OTEL_TRACES_SAMPLER',
-      'OTEL_TRACES_SAMPLER_ARG', 'OTEL_PROPAGATORS', 'OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT',
-      'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+      'OTEL_SDK_DISABLED',
+      'OTEL_LOG_LEVEL',
+      'OTEL_SERVICE_NAME',
+      'OTEL_RESOURCE_ATTRIBUTES',
+      'OTEL_TRACES_SAMPLER',
+      'OTEL_TRACES_SAMPLER_ARG',
+      'OTEL_PROPAGATORS',
+      'OTEL_TRACES_EXPORTER',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'OTEL_BSP_MAX_QUEUE_SIZE',
+      'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
     ];
     for (const value of junk) {
       const env = Object.fromEntries(names.map((name) => [name, value]));

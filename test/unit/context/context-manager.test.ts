@@ -34,14 +34,24 @@ describe('AsyncLocalStorageContextManager as the global context manager', () => 
 
   it('passes thisArg and arguments and returns the callback result', () => {
     const self = { n: 2 };
-    const result = context.with(ctxWith('x'), function (this: typeof self, a: number, b: number) {
-      return this.n * a + b + (current() === 'x' ? 100 : 0);
-    }, self, 3, 4);
+    const result = context.with(
+      ctxWith('x'),
+      function (this: typeof self, a: number, b: number) {
+        return this.n * a + b + (current() === 'x' ? 100 : 0);
+      },
+      self,
+      3,
+      4,
+    );
     expect(result).toBe(110);
   });
 
   it('restores the previous context when the callback throws', () => {
-    expect(() => context.with(ctxWith('boom'), () => { throw new Error('x'); })).toThrow('x');
+    expect(() =>
+      context.with(ctxWith('boom'), () => {
+        throw new Error('x');
+      }),
+    ).toThrow('x');
     expect(context.active()).toBe(ROOT_CONTEXT);
   });
 
@@ -50,11 +60,22 @@ describe('AsyncLocalStorageContextManager as the global context manager', () => 
       const values: unknown[] = [];
       await new Promise((resolve) => setTimeout(resolve, 1));
       values.push(current());
-      values.push(await Promise.resolve().then(() => current()).then((v) => v));
+      values.push(
+        await Promise.resolve()
+          .then(() => current())
+          .then((v) => v),
+      );
       values.push(await new Promise((resolve) => setImmediate(() => resolve(current()))));
       values.push(await new Promise((resolve) => process.nextTick(() => resolve(current()))));
       values.push(await new Promise((resolve) => queueMicrotask(() => resolve(current()))));
-      values.push(await new Promise((resolve) => { const t = setInterval(() => { clearInterval(t); resolve(current()); }, 1); }));
+      values.push(
+        await new Promise((resolve) => {
+          const t = setInterval(() => {
+            clearInterval(t);
+            resolve(current());
+          }, 1);
+        }),
+      );
       return values;
     });
     expect(seen).toEqual(['async', 'async', 'async', 'async', 'async', 'async']);

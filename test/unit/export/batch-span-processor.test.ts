@@ -157,7 +157,11 @@ describe('BatchSpanProcessor', () => {
       exporter.releaseAll();
       await tick();
     }
-    expect(exporter.batches).toEqual([['s0', 's1'], ['s2', 's3'], ['s4', 's5']]);
+    expect(exporter.batches).toEqual([
+      ['s0', 's1'],
+      ['s2', 's3'],
+      ['s4', 's5'],
+    ]);
     expect(exporter.maxInFlight).toBe(1);
     expect(exporter.suppressed.every(Boolean)).toBe(true);
   });

@@ -181,11 +181,7 @@ describe('ConsoleTreePrinter', () => {
 
   it('keeps traces apart', async () => {
     const { exporter, writes } = capture();
-    exporter.print([
-      makeSpan({ id: 'a1', parent: 'a' }),
-      makeSpan({ id: 'b1', parent: 'b', traceId: OTHER_TRACE_ID }),
-      makeSpan({ id: 'a' }),
-    ]);
+    exporter.print([makeSpan({ id: 'a1', parent: 'a' }), makeSpan({ id: 'b1', parent: 'b', traceId: OTHER_TRACE_ID }), makeSpan({ id: 'a' })]);
     expect(writes).toHaveLength(1);
     expect(writes[0]).toContain(TRACE_ID);
     expect(writes[0]).not.toContain('b1');

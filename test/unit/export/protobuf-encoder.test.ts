@@ -95,8 +95,12 @@ describe('encodeTraceRequest', () => {
 
   it('maps every API span kind to its OTLP value', () => {
     const kinds = [SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER];
-    const spans = decode(encodeTraceRequest(kinds.map((kind) => makeSpan({ kind })), RESOURCE)).resourceSpans[0]
-      .scopeSpans[0].spans;
+    const spans = decode(
+      encodeTraceRequest(
+        kinds.map((kind) => makeSpan({ kind })),
+        RESOURCE,
+      ),
+    ).resourceSpans[0].scopeSpans[0].spans;
     expect(spans.map((span: any) => span.kind)).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -319,11 +323,7 @@ describe('encodeTraceRequest', () => {
   it('packs spans one at a time as they end, per scope, into the same bytes', () => {
     const http = { name: 'tracelet/http', version: '1.0.0' };
     const pg = { name: 'tracelet/pg' };
-    const spans = [
-      makeSpan({ name: 'a', scope: http }),
-      makeSpan({ name: 'b', scope: pg }),
-      makeSpan({ name: 'c', scope: { ...http } }),
-    ];
+    const spans = [makeSpan({ name: 'a', scope: http }), makeSpan({ name: 'b', scope: pg }), makeSpan({ name: 'c', scope: { ...http } })];
     const packer = new ProtobufSpanPacker();
     for (const span of spans) packer.add(span);
     expect(packer.count).toBe(3);
@@ -466,9 +466,7 @@ describe('decodeExportResponse', () => {
   });
 
   it('skips unknown fields', () => {
-    const known = ExportResponse.encode(
-      ExportResponse.fromObject({ partialSuccess: { rejectedSpans: 3, errorMessage: 'x' } }),
-    ).finish();
+    const known = ExportResponse.encode(ExportResponse.fromObject({ partialSuccess: { rejectedSpans: 3, errorMessage: 'x' } })).finish();
     // field 9 varint, field 10 fixed64, field 11 string, field 12 fixed32, then the known field
     const unknown = Buffer.from('4801' + '510102030405060708' + '5a026869' + '6501020304', 'hex');
     expect(decodeExportResponse(Buffer.concat([unknown, known]))).toEqual({ rejectedSpans: 3, errorMessage: 'x' });

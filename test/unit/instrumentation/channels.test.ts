@@ -33,7 +33,17 @@ describe('subscribeChannels', () => {
   it('contains a throwing subscriber: the publisher never sees the error, which is reported', () => {
     const { ctx, errors } = testContext();
     subscribeChannels(
-      { name: 'bad', channels: [{ channel: 'test:throws', onMessage: () => { throw new Error('subscriber bug'); } }] },
+      {
+        name: 'bad',
+        channels: [
+          {
+            channel: 'test:throws',
+            onMessage: () => {
+              throw new Error('subscriber bug');
+            },
+          },
+        ],
+      },
       ctx,
       manager.storage,
     );
@@ -80,7 +90,7 @@ describe('subscribeChannels', () => {
             asyncStart: () => events.push('asyncStart'),
             asyncEnd: () => events.push('asyncEnd'),
             error: () => events.push('error'),
-            bindContext: (message) => ROOT_CONTEXT.setValue(KEY, message.id),
+            bindContext: (message: { id: unknown }) => ROOT_CONTEXT.setValue(KEY, message.id),
           },
         ],
       },
@@ -88,14 +98,24 @@ describe('subscribeChannels', () => {
       manager.storage,
     );
     const channel = dc.tracingChannel('test:op');
-    const inside = await channel.tracePromise(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      return context.active().getValue(KEY);
-    }, { id: 'op-1' });
+    const inside = await channel.tracePromise(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return context.active().getValue(KEY);
+      },
+      { id: 'op-1' },
+    );
     expect(inside).toBe('op-1');
     expect(context.active().getValue(KEY)).toBeUndefined();
     expect(events).toEqual(['start', 'end', 'asyncStart', 'asyncEnd']);
-    await expect(channel.tracePromise(async () => { throw new Error('app error'); }, { id: 'op-2' })).rejects.toThrow('app error');
+    await expect(
+      channel.tracePromise(
+        async () => {
+          throw new Error('app error');
+        },
+        { id: 'op-2' },
+      ),
+    ).rejects.toThrow('app error');
     expect(events).toContain('error');
     expect(errors).toEqual([]);
   });
@@ -103,7 +123,17 @@ describe('subscribeChannels', () => {
   it('keeps the caller context when bindContext fails', () => {
     const { ctx, errors } = testContext();
     subscribeChannels(
-      { name: 'bind-fails', tracingChannels: [{ tracingChannel: 'test:bindfail', bindContext: () => { throw new Error('bind bug'); } }] },
+      {
+        name: 'bind-fails',
+        tracingChannels: [
+          {
+            tracingChannel: 'test:bindfail',
+            bindContext: () => {
+              throw new Error('bind bug');
+            },
+          },
+        ],
+      },
       ctx,
       manager.storage,
     );

@@ -98,9 +98,15 @@ describe('Outcome', () => {
   it('call(): a synchronous throw fails the span and is rethrown as it is; a plain result ends it at once', () => {
     const failure = new RangeError('bad argument');
     expect(() =>
-      outcome.call(tracer.startSpan('threw'), () => {
-        throw failure;
-      }, undefined, [], false),
+      outcome.call(
+        tracer.startSpan('threw'),
+        () => {
+          throw failure;
+        },
+        undefined,
+        [],
+        false,
+      ),
     ).toThrow(failure);
     expect(finished('threw').attributes['error.type']).toBe('RangeError');
     expect(outcome.call(tracer.startSpan('plain'), (a) => a, undefined, ['value'], false)).toBe('value');

@@ -13,9 +13,23 @@ const on = { enabled: true };
 
 describe('wrap', () => {
   it('replaces a method with the wrapper of the original, keeping enumerability, and unwraps it', () => {
-    const target = { greet(name: string) { return `hi ${name}`; } };
+    const target = {
+      greet(name: string) {
+        return `hi ${name}`;
+      },
+    };
     const original = target.greet;
-    expect(wrap(on, target, 'greet', (fn) => function (this: unknown, ...args: unknown[]) { return `[${fn.apply(this, args)}]`; })).toBe(true);
+    expect(
+      wrap(
+        on,
+        target,
+        'greet',
+        (fn) =>
+          function (this: unknown, ...args: unknown[]) {
+            return `[${fn.apply(this, args)}]`;
+          },
+      ),
+    ).toBe(true);
     expect(target.greet('a')).toBe('[hi a]');
     expect(Object.keys(target)).toEqual(['greet']);
     expect(isWrapped(target, 'greet')).toBe(true);
@@ -50,8 +64,20 @@ describe('wrap', () => {
 
   it('hands calls straight to the original while its instrumentation is switched off', () => {
     const owner = { enabled: true };
-    const target = { run(n: number) { return n; } };
-    wrap(owner, target, 'run', (fn) => function run(this: unknown, n: number) { return fn.call(this, n) * 10; });
+    const target = {
+      run(n: number) {
+        return n;
+      },
+    };
+    wrap(
+      owner,
+      target,
+      'run',
+      (fn) =>
+        function run(this: unknown, n: number) {
+          return fn.call(this, n) * 10;
+        },
+    );
     expect(target.run(2)).toBe(20);
     owner.enabled = false;
     expect(target.run(2)).toBe(2);

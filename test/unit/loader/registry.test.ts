@@ -32,11 +32,11 @@ function registryWith(instrumentationName: string, ...patches: ModulePatch[]) {
 
 /** A patch that records what it was given and wraps `greet`. */
 function recordingPatch(overrides: Partial<ModulePatch> = {}) {
-  const calls: Array<{ exports: any; version: string; viaImport: boolean }> = [];
+  const calls: Array<{ exports: unknown; version: string; viaImport: boolean }> = [];
   const patch: ModulePatch = {
     module: 'fake-lib',
     versions: '>=1 <2',
-    patch(exports, _ctx, target) {
+    patch(exports: { greet: (...args: unknown[]) => string }, _ctx, target) {
       calls.push({ exports, version: target.version, viaImport: target.viaImport });
       const original = exports.greet;
       exports.greet = (...args: unknown[]) => `patched ${original(...args)}`;
@@ -109,7 +109,7 @@ describe('PatchRegistry', () => {
     const replacing: ModulePatch = {
       module: 'fake-lib',
       versions: '*',
-      patch(exports) {
+      patch(exports: (...args: unknown[]) => number) {
         calls++;
         const replacement = (...args: unknown[]) => exports(...args) + 1;
         return replacement;
@@ -129,11 +129,11 @@ describe('PatchRegistry', () => {
     const broken: ModulePatch = {
       module: 'fake-lib',
       versions: '*',
-      patch(exports) {
+      patch(exports: { greet?: () => string }) {
         exports.greet = () => 'half-patched';
         throw new Error('library internals changed');
       },
-      unpatch(exports) {
+      unpatch(exports: { greet?: () => string }) {
         unpatched++;
         delete exports.greet;
       },
@@ -153,11 +153,11 @@ describe('PatchRegistry', () => {
     const { patch, calls } = recordingPatch();
     const registry = registryWith('fake', patch);
     const cjs = { greet: (n: string) => `hi ${n}`, other: 1 };
-    const namespace: Record<string, any> = { default: cjs, greet: cjs.greet, other: 1 };
+    const namespace: Record<string, unknown> = { default: cjs, greet: cjs.greet, other: 1 };
     registry.onImport(namespace, 'fake-lib', dir, 'commonjs');
     expect(calls[0]!.exports).toBe(cjs);
     expect(calls[0]!.viaImport).toBe(true);
-    expect(namespace.greet('x')).toBe('patched hi x');
+    expect((namespace.greet as (name: string) => string)('x')).toBe('patched hi x');
     expect(namespace.default).toBe(cjs);
     // The same module reached through require afterwards is not patched again.
     registry.onRequire(cjs, 'fake-lib', dir);
@@ -168,10 +168,10 @@ describe('PatchRegistry', () => {
     const dir = packageDir('fake-lib', '1.0.0');
     const { patch, calls } = recordingPatch();
     const registry = registryWith('fake', patch);
-    const namespace: Record<string, any> = { greet: (n: string) => `esm ${n}` };
+    const namespace: Record<string, unknown> = { greet: (n: string) => `esm ${n}` };
     registry.onImport(namespace, 'fake-lib', dir, 'module');
     expect(calls[0]!.exports).toBe(namespace);
-    expect(namespace.greet('y')).toBe('patched esm y');
+    expect((namespace.greet as (name: string) => string)('y')).toBe('patched esm y');
   });
 
   it('reports the modules to hook and whether internal files matter', () => {

@@ -1,12 +1,4 @@
-import {
-  ROOT_CONTEXT,
-  TraceFlags,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  trace,
-  type Context,
-  type SpanContext,
-} from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, defaultTextMapGetter, defaultTextMapSetter, trace, type Context, type SpanContext } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { B3Propagator, B3_DEBUG_FLAG_KEY } from '../../../src/propagation/b3';
 

@@ -8,11 +8,7 @@ import {
   type Context,
 } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import {
-  BaggagePropagator,
-  MAX_BAGGAGE_BYTES,
-  MAX_BAGGAGE_MEMBERS,
-} from '../../../src/propagation/baggage';
+import { BaggagePropagator, MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBERS } from '../../../src/propagation/baggage';
 
 const propagator = new BaggagePropagator();
 

@@ -1,11 +1,4 @@
-import {
-  ROOT_CONTEXT,
-  TraceFlags,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  propagation,
-  trace,
-} from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, defaultTextMapGetter, defaultTextMapSetter, propagation, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createPropagator } from '../../../src/propagation/composite';
 
@@ -35,10 +28,7 @@ describe('createPropagator', () => {
 
   it('injects with every propagator, b3 and b3multi together', () => {
     const spanContext = { traceId: TRACE_ID, spanId: B3_SPAN_ID, traceFlags: TraceFlags.SAMPLED };
-    const context = propagation.setBaggage(
-      trace.setSpanContext(ROOT_CONTEXT, spanContext),
-      propagation.createBaggage({ k: { value: 'v' } }),
-    );
+    const context = propagation.setBaggage(trace.setSpanContext(ROOT_CONTEXT, spanContext), propagation.createBaggage({ k: { value: 'v' } }));
     const out: Record<string, string> = {};
     createPropagator(['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger']).inject(context, out, defaultTextMapSetter);
     expect(out).toEqual({

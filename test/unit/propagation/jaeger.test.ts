@@ -117,8 +117,7 @@ describe('Jaeger injection', () => {
     propagator.inject(context, carrier, defaultTextMapSetter);
     return carrier;
   };
-  const withSpan = (traceFlags: number): Context =>
-    trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags });
+  const withSpan = (traceFlags: number): Context => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags });
 
   it.each([
     [TraceFlags.SAMPLED, '01'],

@@ -1,11 +1,4 @@
-import {
-  ROOT_CONTEXT,
-  TraceFlags,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  trace,
-  type SpanContext,
-} from '@opentelemetry/api';
+import { ROOT_CONTEXT, TraceFlags, defaultTextMapGetter, defaultTextMapSetter, trace, type SpanContext } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { TraceContextPropagator, parseTraceParent } from '../../../src/propagation/trace-context';
 import { TraceState } from '../../../src/propagation/trace-state';

@@ -11,8 +11,7 @@ const LCALPHA = 'abcdefghijklmnopqrstuvwxyz';
 const repeat = (text: string, length: number): string => text.repeat(Math.ceil(length / text.length)).slice(0, length);
 
 /** `count` members k0=v0,k1=v1,... */
-const members = (count: number): string =>
-  Array.from({ length: count }, (_, i) => `k${i}=v${i}`).join(',');
+const members = (count: number): string => Array.from({ length: count }, (_, i) => `k${i}=v${i}`).join(',');
 
 describe('tracestate keys', () => {
   it.each([

@@ -25,10 +25,7 @@ describe('containerIdFromCgroup', () => {
   });
 
   it('reads docker under the systemd driver (docker-<id>.scope)', () => {
-    const text = file(
-      `5:memory:/system.slice/docker-${DOCKER_ID}.scope`,
-      `1:name=systemd:/system.slice/docker-${DOCKER_ID}.scope`,
-    );
+    const text = file(`5:memory:/system.slice/docker-${DOCKER_ID}.scope`, `1:name=systemd:/system.slice/docker-${DOCKER_ID}.scope`);
     expect(containerIdFromCgroup(text)).toBe(DOCKER_ID);
   });
 
@@ -70,9 +67,7 @@ describe('containerIdFromCgroup', () => {
       '9:memory:/user.slice/user-1000.slice/session-3.scope',
       '1:name=systemd:/user.slice/user-1000.slice/session-3.scope',
     );
-    const hostV2 = file(
-      '0::/user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-5b0e8a2c-6a7f-4d0e-9a51-3c2b1d0e9f8a.scope',
-    );
+    const hostV2 = file('0::/user.slice/user-1000.slice/user@1000.service/app.slice/vte-spawn-5b0e8a2c-6a7f-4d0e-9a51-3c2b1d0e9f8a.scope');
     expect(containerIdFromCgroup(hostV1)).toBeUndefined();
     expect(containerIdFromCgroup(hostV2)).toBeUndefined();
     expect(containerIdFromCgroup(file('0::/system.slice/nginx.service'))).toBeUndefined();

@@ -55,12 +55,15 @@ describe('detectResource', () => {
 
   it('reads only what the service name needs at startup, and the rest when first exported', () => {
     const reads: string[] = [];
-    const host = fakeHost({ ...APP_PACKAGE, '/proc/self/cgroup': `0::/docker/${CONTAINER_ID}` }, {
-      readFile: (file) => {
-        reads.push(file);
-        return { ...APP_PACKAGE, '/proc/self/cgroup': `0::/docker/${CONTAINER_ID}` }[file];
+    const host = fakeHost(
+      { ...APP_PACKAGE, '/proc/self/cgroup': `0::/docker/${CONTAINER_ID}` },
+      {
+        readFile: (file) => {
+          reads.push(file);
+          return { ...APP_PACKAGE, '/proc/self/cgroup': `0::/docker/${CONTAINER_ID}` }[file];
+        },
       },
-    });
+    );
     const named = detectResource(configFrom({ OTEL_SERVICE_NAME: 'checkout' }), host);
     expect(named.serviceName).toBe('checkout');
     expect(reads).toEqual([]);

@@ -123,8 +123,7 @@ describe('application package.json discovery', () => {
   it('falls back to unknown_service:node when no package.json exists up to the root', () => {
     const root = project({ 'a/b/app.js': '' });
     // Files outside the temporary tree count as absent, whatever this machine has above it.
-    const readFile = (file: string) =>
-      file.startsWith(root + path.sep) ? processHost().readFile(file) : undefined;
+    const readFile = (file: string) => (file.startsWith(root + path.sep) ? processHost().readFile(file) : undefined);
     const host = hostRunning(path.join(root, 'a/b/app.js'), root, readFile);
     expect(detectService(host)).toEqual({ name: 'unknown_service:node', version: undefined });
   });

@@ -1,12 +1,4 @@
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-  type Span,
-  type SpanContext,
-} from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampler } from '../../../src/trace/sampler';
 import { RecordingSpan } from '../../../src/trace/span';
@@ -316,7 +308,7 @@ describe('status, name and end', () => {
     const past = tracer.startSpan('past', { startTime: Date.now() - 1000 });
     past.end();
     expect(asReadable(past).endTime - asReadable(past).startTime).toBeGreaterThanOrEqual(999);
-    const backwards = tracer.startSpan("b", { startTime: Date.now() + 60_000 });
+    const backwards = tracer.startSpan('b', { startTime: Date.now() + 60_000 });
     backwards.end(Date.now());
     expect(asReadable(backwards).endTime).toBe(asReadable(backwards).startTime);
   });

@@ -48,10 +48,15 @@ describe('Fastify hook wrappers', () => {
     const { ctx, processor, server, request } = setup();
     let activeInHook: unknown;
     let doneArgs: unknown[] = [];
-    const hook = wrapHook('preHandler', function check(_req: unknown, _reply: unknown, done: (...args: unknown[]) => void) {
-      activeInHook = getSpan(agentContext.active());
-      done(undefined, 'extra');
-    }, 'my-plugin', ctx);
+    const hook = wrapHook(
+      'preHandler',
+      function check(_req: unknown, _reply: unknown, done: (...args: unknown[]) => void) {
+        activeInHook = getSpan(agentContext.active());
+        done(undefined, 'extra');
+      },
+      'my-plugin',
+      ctx,
+    );
     hook.call(undefined, request, {}, (...args: unknown[]) => (doneArgs = args));
     const span = byName(processor.spans, 'preHandler check');
     expect(span.parentSpanId).toBe(server.spanContext().spanId);
@@ -64,19 +69,38 @@ describe('Fastify hook wrappers', () => {
     const { ctx, processor, request } = setup();
     const failure = new Error('no');
     let passed: unknown;
-    wrapHook('onRequest', function viaDone(_r: unknown, _p: unknown, done: (e?: unknown) => void) {
-      done(failure);
-    }, undefined, ctx).call(undefined, request, {}, (error: unknown) => (passed = error));
+    wrapHook(
+      'onRequest',
+      function viaDone(_r: unknown, _p: unknown, done: (e?: unknown) => void) {
+        done(failure);
+      },
+      undefined,
+      ctx,
+    ).call(undefined, request, {}, (error: unknown) => (passed = error));
     expect(passed).toBe(failure);
     expect(() =>
-      wrapHook('onRequest', function throws(_r: unknown, _p: unknown, _d: unknown) {
-        throw failure;
-      }, undefined, ctx).call(undefined, request, {}, () => undefined),
+      wrapHook(
+        'onRequest',
+        function throws(_r: unknown, _p: unknown, _d: unknown) {
+          throw failure;
+        },
+        undefined,
+        ctx,
+      ).call(undefined, request, {}, () => undefined),
     ).toThrow(failure);
     await expect(
-      Reflect.apply(wrapHook('onRequest', async function rejects(_r: unknown, _p: unknown) {
-        throw failure;
-      }, undefined, ctx), undefined, [request, {}, () => undefined]),
+      Reflect.apply(
+        wrapHook(
+          'onRequest',
+          async function rejects(_r: unknown, _p: unknown) {
+            throw failure;
+          },
+          undefined,
+          ctx,
+        ),
+        undefined,
+        [request, {}, () => undefined],
+      ),
     ).rejects.toBe(failure);
     await new Promise((r) => setImmediate(r));
     for (const name of ['onRequest viaDone', 'onRequest throws', 'onRequest rejects']) {
@@ -88,9 +112,14 @@ describe('Fastify hook wrappers', () => {
 
   it('leave requests the instrumentation never saw alone', () => {
     const { ctx, processor } = setup();
-    const hook = wrapHook('onRequest', function plain(_r: unknown, _p: unknown, done: () => void) {
-      done();
-    }, undefined, ctx);
+    const hook = wrapHook(
+      'onRequest',
+      function plain(_r: unknown, _p: unknown, done: () => void) {
+        done();
+      },
+      undefined,
+      ctx,
+    );
     let called = false;
     hook.call(undefined, { unknown: true }, {}, () => (called = true));
     expect(called).toBe(true);
@@ -101,9 +130,13 @@ describe('Fastify hook wrappers', () => {
 describe('Fastify handler wrapper', () => {
   it('ends with the promise, the returned value, or the reply already sent', async () => {
     const { ctx, processor, request } = setup();
-    const asyncHandler = wrapHandler(async function load() {
-      return 1;
-    }, '/a', ctx);
+    const asyncHandler = wrapHandler(
+      async function load() {
+        return 1;
+      },
+      '/a',
+      ctx,
+    );
     expect(await asyncHandler.call(undefined, request, {})).toBe(1);
     const syncHandler = wrapHandler(() => 'value', '/b', ctx);
     expect(syncHandler.call(undefined, request, {})).toBe('value');

@@ -17,7 +17,9 @@ import { testProvider } from '../../../helpers/in-memory';
 const manager = installContextManager();
 setPropagator(createPropagator(['tracecontext']));
 const { processor, tracer: parentTracer, provider } = testProvider();
-const ctx = instrumentationContext(fetchInstrumentation, provider.getTracer('tracelet/fetch'), { OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS: 'x-tag' });
+const ctx = instrumentationContext(fetchInstrumentation, provider.getTracer('tracelet/fetch'), {
+  OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_REQUEST_HEADERS: 'x-tag',
+});
 const errors = ctx.errors;
 const unsubscribe = subscribeChannels(fetchInstrumentation, ctx, manager.storage);
 afterAll(unsubscribe);

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  hasRequestHeader,
-  protocolVersion,
-  requestHeaderValues,
-  responseHeaderValues,
-} from '../../../../instrumentations/fetch/undici-headers';
+import { hasRequestHeader, protocolVersion, requestHeaderValues, responseHeaderValues } from '../../../../instrumentations/fetch/undici-headers';
 
 describe('requestHeaderValues', () => {
   it('reads undici 5 header blocks (`name: value\\r\\n`), names in any case', () => {
@@ -44,7 +39,14 @@ describe('hasRequestHeader', () => {
 
 describe('responseHeaderValues', () => {
   it('reads raw Buffer pairs as latin1, names in any case, every occurrence', () => {
-    const raw = [Buffer.from('Set-Cookie'), Buffer.from('a=1'), Buffer.from('X-Name'), Buffer.from('caf\xe9', 'latin1'), Buffer.from('set-cookie'), Buffer.from('b=2')];
+    const raw = [
+      Buffer.from('Set-Cookie'),
+      Buffer.from('a=1'),
+      Buffer.from('X-Name'),
+      Buffer.from('caf\xe9', 'latin1'),
+      Buffer.from('set-cookie'),
+      Buffer.from('b=2'),
+    ];
     expect(responseHeaderValues(raw, 'set-cookie')).toEqual(['a=1', 'b=2']);
     expect(responseHeaderValues(raw, 'x-name')).toEqual(['caf\xe9']);
     expect(responseHeaderValues(raw, 'x-other')).toBeUndefined();

@@ -66,7 +66,7 @@ class FakeRedis {
 
   flushOfflineQueue(): void {
     this.status = 'ready';
-    for (const command of this.offlineQueue.splice(0)) this.sendCommand(command);
+    for (const command of this.offlineQueue.splice(0)) void this.sendCommand(command);
   }
 }
 
@@ -127,7 +127,7 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
     client.status = 'connect';
     const parent = parentSpan();
     const info = new FakeCommand('info', []);
-    agentContext.with(parent.context, () => client.sendCommand(info));
+    void agentContext.with(parent.context, () => client.sendCommand(info));
     info.resolve('# Server');
     await info.promise;
     expect(redisSpans()).toEqual([]);
@@ -138,7 +138,7 @@ describe('ioredis instrumentation on ioredis 5.11+ channels', () => {
     const parent = parentSpan();
     const commands = [new FakeCommand('multi', []), new FakeCommand('set', ['k', 'v']), new FakeCommand('exec', [])];
     const exec = () => {
-      for (const command of commands) client.sendCommand(command);
+      for (const command of commands) void client.sendCommand(command);
       for (const command of commands) command.resolve('OK');
       return Promise.resolve(null);
     };
@@ -193,8 +193,8 @@ describe('ioredis before 5.11 (Redis#sendCommand patched)', () => {
   it('gives a command sent again (offline queue, resend after a reconnection) one span, ended once, in error when rejected', async () => {
     const client = new OldRedis();
     const command = new FakeCommand('set', ['k', 'v']);
-    client.sendCommand(command);
-    client.sendCommand(command);
+    void client.sendCommand(command);
+    void client.sendCommand(command);
     command.reject(new Error('Connection is closed.'));
     command.reject(new Error('again'));
     await command.promise.catch(() => undefined);

@@ -92,9 +92,15 @@ describe('pg calls through an Outcome', () => {
   it('end the span of a synchronous throw and rethrow it; end it at once for a non-promise result', () => {
     const failure = new TypeError('callback is not a function');
     expect(() =>
-      outcome.call(tracer.startSpan('threw'), () => {
-        throw failure;
-      }, undefined, [], false),
+      outcome.call(
+        tracer.startSpan('threw'),
+        () => {
+          throw failure;
+        },
+        undefined,
+        [],
+        false,
+      ),
     ).toThrow(failure);
     expect(finished('threw').attributes['error.type']).toBe('TypeError');
     expect(outcome.call(tracer.startSpan('plain'), () => 'value', undefined, [], false)).toBe('value');

@@ -253,7 +253,12 @@ describe('Pool#connect wrapper', () => {
     expect(acquisitions.map((span) => span.parentSpanId).sort()).toEqual(
       [getSpan(a.parent)!.spanContext().spanId, getSpan(b.parent)!.spanContext().spanId].sort(),
     );
-    expect(acquisitions[0]!.attributes).toEqual({ 'db.system.name': 'postgresql', 'db.namespace': 'shop', 'server.address': 'db.example', 'server.port': 5433 });
+    expect(acquisitions[0]!.attributes).toEqual({
+      'db.system.name': 'postgresql',
+      'db.namespace': 'shop',
+      'server.address': 'db.example',
+      'server.port': 5433,
+    });
   });
 
   it('opens a connection for a queued caller in its acquisition, wherever the pool decides to', () => {

@@ -99,7 +99,12 @@ describe('node-redis instrumentation on @redis/client 5.12+ channels', () => {
       batch.tracePromise(
         () =>
           Promise.all([
-            command.tracePromise(() => queue.addCommand(['SET', 'a', 'v']), { ...TARGET, command: 'SET', args: ['SET', 'a', '?'], batchMode: 'PIPELINE' }),
+            command.tracePromise(() => queue.addCommand(['SET', 'a', 'v']), {
+              ...TARGET,
+              command: 'SET',
+              args: ['SET', 'a', '?'],
+              batchMode: 'PIPELINE',
+            }),
             command.tracePromise(() => queue.addCommand(['GET', 'a']), { ...TARGET, command: 'GET', args: ['GET', 'a'], batchMode: 'PIPELINE' }),
           ]),
         { ...TARGET, batchMode: 'PIPELINE', batchSize: 2 },
@@ -135,10 +140,11 @@ describe('node-redis instrumentation on @redis/client 5.12+ channels', () => {
   it('gives connect() a span with the peer it reached, and a reconnection (ready outside connect()) its own', async () => {
     const ready = dc.channel('node-redis:connection:ready');
     const parent = await withinParent(() =>
-      connect.tracePromise(
-        async () => ready.publish({ clientId: 'client-2', serverAddress: '10.0.0.7', serverPort: 6380, createTimeMs: 3 }),
-        { clientId: 'client-2', serverAddress: 'cache', serverPort: 6380 },
-      ),
+      connect.tracePromise(async () => ready.publish({ clientId: 'client-2', serverAddress: '10.0.0.7', serverPort: 6380, createTimeMs: 3 }), {
+        clientId: 'client-2',
+        serverAddress: 'cache',
+        serverPort: 6380,
+      }),
     );
     await withinParent(async () => ready.publish({ clientId: 'client-2', serverAddress: '10.0.0.8', serverPort: 6380, createTimeMs: 40 }));
     const [first, reconnection] = redisSpans();

@@ -175,7 +175,11 @@ describe('redisErrorType', () => {
     [new Error('NOSCRIPT'), 'NOSCRIPT', 'NOSCRIPT'],
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED', undefined],
     [new (class ClientClosedError extends Error {})('The client is closed'), 'ClientClosedError', undefined],
-    [Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }), 'MaxRetriesPerRequestError', undefined],
+    [
+      Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }),
+      'MaxRetriesPerRequestError',
+      undefined,
+    ],
     [new Error('Connection is closed.'), '_OTHER', undefined],
     ['a string', '_OTHER', undefined],
     [undefined, '_OTHER', undefined],
