@@ -1,9 +1,9 @@
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpReceiver, type Responder } from '../helpers/otlp-receiver';
 import { REPO_ROOT, runApp, startApp } from '../helpers/run-app';
+import { unusedPort } from '../helpers/http-client';
 
 const SCRIPT = resolve(REPO_ROOT, 'test/e2e/fixtures/lifecycle.cjs');
 
@@ -125,13 +125,3 @@ describe('the exporter against collectors that misbehave', () => {
     expect(warningLines(stderr).join('\n')).toContain('HTTP 404: not found (is the URL right?');
   });
 });
-
-function unusedPort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}

@@ -1,40 +1,18 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { startApp, type App, type Preload } from '../helpers/run-app';
-
-const SERVER = 2;
-const CLIENT = 3;
-const INTERNAL = 1;
-const ERROR = 2;
+import { CLIENT, ERROR, INTERNAL, SERVER } from '../helpers/span-kinds';
+import { send } from '../helpers/http-client';
 
 /** Fastify 4 and 5 installed side by side (npm aliases), each with the @fastify/cors of its line. */
 const VERSIONS = {
   4: { fastify: 'fastify-v4', cors: 'fastify-cors-v4' },
   5: { fastify: 'fastify-v5', cors: 'fastify-cors-v5' },
 } as const;
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 /** The traceparent each upstream call arrived with, by profile id. */
 const upstreamTraceparents = new Map<string, string | undefined>();

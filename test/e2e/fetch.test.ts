@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { APP_NODE_VERSION, runApp, type Preload } from '../helpers/run-app';
+import { CLIENT, ERROR } from '../helpers/span-kinds';
+import { unusedPort } from '../helpers/http-client';
 
-const CLIENT = 3;
-const ERROR = 2;
 const CALLER_TRACEPARENT = '00-11111111111111111111111111111111-2222222222222222-01';
 
 /**
@@ -87,14 +87,6 @@ async function startUpstream(): Promise<{ server: Server; port: number; requests
   return { server, port: (server.address() as AddressInfo).port, requests };
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
-}
-
 /** Runs the scenarios in one application process against its own upstream and OTLP receiver. */
 async function runScenarios(options: {
   script: 'fetch-app.cjs' | 'fetch-app.mjs';
@@ -118,7 +110,7 @@ async function runScenarios(options: {
       preload: options.preload,
       env: {
         UPSTREAM: `http://127.0.0.1:${upstream.port}`,
-        CLOSED_PORT: String(await closedPort()),
+        CLOSED_PORT: String(await unusedPort()),
         SCENARIOS: options.scenarios.join(','),
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_BSP_SCHEDULE_DELAY: '50',

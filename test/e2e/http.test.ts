@@ -1,16 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer as createHttpServer, request, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { REPO_ROOT, runApp, startApp, type App, type Preload } from '../helpers/run-app';
+import { CLIENT, SERVER } from '../helpers/span-kinds';
+import { send, unusedPort } from '../helpers/http-client';
 
 const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
-const SERVER = 2;
-const CLIENT = 3;
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
 
@@ -49,26 +48,6 @@ async function startService(
   const [, port] = await app.waitFor(/listening (\d+)/);
   const scheme = env.TLS_CERT ? 'https' : 'http';
   return { app, port: Number(port), url: `${scheme}://127.0.0.1:${port}` };
-}
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-  readonly headers: IncomingHttpHeaders;
-}
-
-/** A plain, untraced request from the test process (the role of a foreign caller). */
-function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolveReply, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolveReply({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
 }
 
 const ofService = (spans: ReceivedSpan[], service: string) => spans.filter((span) => span.resource['service.name'] === service);
@@ -444,13 +423,3 @@ describe('behaviour is unchanged', () => {
     expect((await send(`${traced.url}/echo`, echo)).body).toBe((await send(`${bare.url}/echo`, echo)).body);
   });
 });
-
-function unusedPort(): Promise<number> {
-  return new Promise((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}

@@ -23,7 +23,7 @@ const names = (spans: ReceivedSpan[]) => spans.map((span) => span.name).sort();
 function greeterApp(greeterVersion = '1.5.0') {
   return makeAppDir({
     packageJson: { name: 'greeter-app', version: '1.0.0' },
-    fixtures: ['greeter-app.cjs', 'greeter-app.mjs', 'greeter-trip.cjs'],
+    fixtures: ['greeter-app.cjs', 'greeter-app.mjs', 'greeter-trip.cjs', 'greeter-keeps-tripping.cjs'],
     packages: [`fake-greeter@${greeterVersion}`, 'fake-esm', 'fake-other'],
   });
 }
@@ -87,6 +87,26 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     const spans = await receiver.waitForSpans(7);
     expect(names(spans)).toEqual(['decorate', 'decorate', 'decorate', 'greet ada', 'ping ada', 'ping trip', 'ping trip']);
     expectGreetTree(spans, 'ada');
+  });
+
+  it('switches an instrumentation that keeps failing off, says so once, and leaves the calls untouched', async () => {
+    const dir = greeterApp();
+    const bare = await runApp({ script: join(dir, 'greeter-keeps-tripping.cjs'), cwd: dir, preload: 'none' });
+    const result = await run(dir, 'greeter-keeps-tripping.cjs', '--require');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(bare.stdout);
+    expect(result.stdout).toBe(`${'hello <trip>\n'.repeat(12)}hello <ada>\n`);
+    const lines = agentLines(result.stderr);
+    expect(lines.filter((line) => line.includes('the greeter instrumentation failed and stepped aside'))).toHaveLength(1);
+    const switchedOff = lines.filter((line) => line.includes('switched off'));
+    expect(switchedOff).toHaveLength(1);
+    expect(switchedOff[0]).toContain('warn: the greeter instrumentation failed 10 times and is switched off');
+    // Until the 10th failure its other patch (the internal file) and its channel still made
+    // spans; from then on none of its wrappers or subscribers does anything, greet('ada') included.
+    const spans = await receiver.waitForSpans(18);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver.spans).toHaveLength(18);
+    expect(names(spans)).toEqual([...Array(9).fill('decorate'), ...Array(9).fill('ping trip')]);
   });
 
   it('patches ES module imports too: default and named imports of CommonJS, and a genuine ES module', async () => {

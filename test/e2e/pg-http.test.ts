@@ -1,10 +1,11 @@
-import { request } from 'node:http';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { startApp, type App } from '../helpers/run-app';
+import { CLIENT, INTERNAL, SERVER } from '../helpers/span-kinds';
+import { send, type Reply } from '../helpers/http-client';
+import { requirePostgres } from '../helpers/servers';
 
 /**
  * pg queries under HTTP requests (pg-service.mjs, an ES module app under --import): 50 concurrent
@@ -13,9 +14,6 @@ import { startApp, type App } from '../helpers/run-app';
  * child of its own request's server span.
  */
 
-const SERVER = 2;
-const INTERNAL = 1;
-const CLIENT = 3;
 const REQUESTS = 50;
 
 interface Seen {
@@ -23,37 +21,6 @@ interface Seen {
   readonly afterAwait: string;
   readonly inQueryCallback: string;
   readonly inConnectCallback?: string;
-}
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-}
-
-function get(url: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function requirePostgres(): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.end();
-  } catch (error) {
-    throw new Error(
-      `PostgreSQL is required at 127.0.0.1:5432 (user postgres, database test, trust auth): ${String(error)}. ` +
-        'Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
-    );
-  }
 }
 
 describe('pg queries under concurrent HTTP requests, one pooled connection', () => {
@@ -77,7 +44,7 @@ describe('pg queries under concurrent HTTP requests, one pooled connection', () 
     const [, port, name] = await app.waitFor(/listening (\d+) table (\S+)/);
     url = `http://127.0.0.1:${port}`;
     table = name!;
-    replies = await Promise.all(Array.from({ length: REQUESTS }, (_, i) => get(`${url}/users/${i + 1}`)));
+    replies = await Promise.all(Array.from({ length: REQUESTS }, (_, i) => send(`${url}/users/${i + 1}`)));
   }, 60_000);
 
   afterAll(async () => {
@@ -102,7 +69,7 @@ describe('pg queries under concurrent HTTP requests, one pooled connection', () 
   });
 
   it('made most requests wait in the pool queue', async () => {
-    const stats = JSON.parse((await get(`${url}/stats`)).body) as { longestQueue: number };
+    const stats = JSON.parse((await send(`${url}/stats`)).body) as { longestQueue: number };
     expect(stats.longestQueue).toBeGreaterThanOrEqual(REQUESTS / 2);
   });
 

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { runApp, type Preload } from '../helpers/run-app';
+import { CLIENT, ERROR, INTERNAL } from '../helpers/span-kinds';
+import { requirePostgres } from '../helpers/servers';
 
 /**
  * The pg instrumentation against the real PostgreSQL server (127.0.0.1:5432, database `test`):
@@ -12,9 +13,6 @@ import { runApp, type Preload } from '../helpers/run-app';
  * (--import) application; the spans are read back from OTLP.
  */
 
-const INTERNAL = 1;
-const CLIENT = 3;
-const ERROR = 2;
 const SECRET_PARAMETER = 'secret-4f2a';
 const SECRET_LITERAL = 'literal-9c1e';
 const PG_SCOPE = 'tracelet/pg';
@@ -77,20 +75,6 @@ function expectedChildren(table: string): Record<string, string[]> {
 }
 
 const SCENARIOS = Object.keys(expectedChildren(''));
-
-/** Fails the file at once, and says why, when the server is not there. */
-async function requirePostgres(): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test', connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-    await client.end();
-  } catch (error) {
-    throw new Error(
-      `PostgreSQL is required at 127.0.0.1:5432 (user postgres, database test, trust auth): ${String(error)}. ` +
-        'Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
-    );
-  }
-}
 
 async function runScenarios(script: 'pg-app.cjs' | 'pg-app.mjs', preload: Preload, env: Record<string, string> = {}): Promise<Run> {
   const receiver = await OtlpReceiver.start();

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeClient, enginesOf, requireRedis, runsOnAppNode, type ClientVersion, type Traits } from '../helpers/redis-harness';
+import { describeClient, enginesOf, runsOnAppNode, type ClientVersion, type Traits } from '../helpers/redis-harness';
+import { requireRedis } from '../helpers/servers';
 import { APP_NODE_VERSION } from '../helpers/run-app';
 
 /**

@@ -2,7 +2,6 @@
 // this machine, and checks what the agent exported. Shared by test/e2e/redis.test.ts (node-redis)
 // and test/e2e/ioredis.test.ts, which differ only in their clients' versions and ways.
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { satisfies } from 'semver';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,26 +73,6 @@ export function enginesOf(installed: string): string | undefined {
 export function runsOnAppNode(installed: string): boolean {
   const engines = enginesOf(installed);
   return engines === undefined || satisfies(APP_NODE_VERSION, engines);
-}
-
-/** Fails loudly (never skips) when no Redis server answers on 127.0.0.1:6379. */
-export async function requireRedis(): Promise<void> {
-  const answer = await new Promise<string>((resolve) => {
-    const socket = connect(6379, '127.0.0.1');
-    socket.setTimeout(2000, () => socket.destroy(new Error('timeout')));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => {
-      resolve(data.toString());
-      socket.end();
-    });
-    socket.on('error', (error) => resolve(String(error)));
-  });
-  if (!answer.startsWith('+PONG')) {
-    throw new Error(
-      `these tests need Redis on 127.0.0.1:6379 (got: ${answer.trim()}); start it with: ` +
-        'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
-    );
-  }
 }
 
 async function get(port: number, path: string): Promise<string> {
