@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver } from '../helpers/otlp-receiver';
-import { REGISTER_CJS, REPO_ROOT, runApp } from '../helpers/run-app';
+import { agentLines, REGISTER_CJS, REPO_ROOT, runApp } from '../helpers/run-app';
 
 const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
 const MANUAL = join(FIXTURES, 'manual-api.cjs');
@@ -15,7 +15,6 @@ afterEach(async () => {
   await receiver.close();
 });
 
-const agentLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('[tracelet]'));
 const scrub = (stdout: string) => stdout.replace(/"traceId":"[0-9a-f]+"|"spanId":"[0-9a-f]+"|"traceFlags":\d/g, '');
 
 describe('diagnostics and configuration, as a user meets them', () => {

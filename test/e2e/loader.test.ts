@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { REPO_ROOT, runApp } from '../helpers/run-app';
+import { agentLines, REPO_ROOT, runApp } from '../helpers/run-app';
 
 const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
 const TEST_PRELOAD = join(FIXTURES, 'register-test-instrumentation.cjs');
@@ -17,7 +17,6 @@ afterEach(async () => {
   await receiver.close();
 });
 
-const agentLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('[tracelet]'));
 const names = (spans: ReceivedSpan[]) => spans.map((span) => span.name).sort();
 
 function greeterApp(greeterVersion = '1.5.0') {

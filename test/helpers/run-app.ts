@@ -105,3 +105,8 @@ export function startApp(options: AppOptions): App {
 export function runApp(options: AppOptions): Promise<AppResult> {
   return startApp(options).exited;
 }
+
+/** The agent's own lines in an application's stderr. */
+export function agentLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('[tracelet]'));
+}
