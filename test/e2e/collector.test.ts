@@ -1,11 +1,11 @@
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpReceiver, type Responder } from '../helpers/otlp-receiver';
-import { REPO_ROOT, runApp, startApp } from '../helpers/run-app';
+import { FIXTURES, runApp, startApp } from '../helpers/run-app';
 import { unusedPort } from '../helpers/http-client';
 
-const SCRIPT = resolve(REPO_ROOT, 'test/e2e/fixtures/lifecycle.cjs');
+const SCRIPT = join(FIXTURES, 'lifecycle.cjs');
 
 let receiver: OtlpReceiver | undefined;
 afterEach(async () => {
@@ -115,8 +115,7 @@ describe('the exporter against collectors that misbehave', () => {
     receiver = await OtlpReceiver.start(undefined, port);
     await receiver.waitForSpans(5, 10_000);
     await app.waitFor(/answers again; \d+ spans were lost while it did not/, 'stderr');
-    app.child.kill('SIGKILL');
-    const { stderr } = await app.exited;
+    const { stderr } = await app.stop('SIGKILL');
     expect(stderr.match(/cannot deliver spans/g)).toHaveLength(1);
   });
 

@@ -1,12 +1,12 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
+import { headerNames, listen, send, type Listening } from '../helpers/http-client';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { onlyOne } from '../helpers/received-spans';
 import { startApp, type App, type Preload } from '../helpers/run-app';
 import { CLIENT, ERROR, INTERNAL, SERVER } from '../helpers/span-kinds';
-import { send } from '../helpers/http-client';
 
 /** Fastify 4 and 5 installed side by side (npm aliases), each with the @fastify/cors of its line. */
 const VERSIONS = {
@@ -18,14 +18,12 @@ const VERSIONS = {
 const upstreamTraceparents = new Map<string, string | undefined>();
 
 /** The service the application calls from GET /api/users/:id (not traced: it is the test). */
-async function startUpstream(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+function startUpstream(): Promise<Listening> {
+  return listen((req, res) => {
     const id = req.url?.split('/').pop() ?? '';
     upstreamTraceparents.set(id, req.headers.traceparent as string | undefined);
     res.end(`profile-${id}`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 interface Running {
@@ -67,34 +65,31 @@ async function startFastify(
 
 async function stop(running: Running | undefined): Promise<void> {
   if (running === undefined) return;
-  running.app.child.kill('SIGTERM');
-  await running.app.exited;
+  await running.app.stop();
   running.upstream.close();
   await running.receiver.close();
 }
 
 /** The spans of the trace whose server span has this url.path (and, if given, this status code). */
-async function traceOf(running: Running, path: string, minimum: number, status?: number): Promise<ReceivedSpan[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const server = running.receiver.spans.find(
+function traceOf(running: Running, path: string, minimum: number, status?: number): Promise<ReceivedSpan[]> {
+  const complete = (spans: ReceivedSpan[]) => {
+    const server = spans.find(
       (s) => s.kind === SERVER && s.attributes['url.path'] === path && (status === undefined || s.attributes['http.response.status_code'] === status),
     );
-    if (server !== undefined) {
-      const trace = running.receiver.spans.filter((s) => s.traceId === server.traceId);
-      if (trace.length >= minimum) return trace;
-    }
-    if (Date.now() > deadline) throw new Error(`no complete trace for ${path}: ${JSON.stringify(running.receiver.spans.map((s) => s.name))}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    if (server === undefined) return undefined;
+    const trace = spans.filter((s) => s.traceId === server.traceId);
+    return trace.length >= minimum ? trace : undefined;
+  };
+  const failure = () => `no complete trace for ${path}: ${JSON.stringify(running.receiver.spans.map((s) => s.name))}`;
+  return running.receiver.waitUntil(complete, 10_000, failure);
 }
 
 const serverOf = (trace: ReceivedSpan[]) => trace.find((s) => s.kind === SERVER)!;
-const named = (trace: ReceivedSpan[], name: string) => {
-  const found = trace.filter((s) => s.name === name);
-  expect(found, `one span named "${name}" in ${trace.map((s) => s.name).join(', ')}`).toHaveLength(1);
-  return found[0]!;
-};
+const named = (trace: ReceivedSpan[], name: string) =>
+  onlyOne(
+    trace.filter((s) => s.name === name),
+    `one span named "${name}" in ${trace.map((s) => s.name).join(', ')}`,
+  );
 
 for (const major of [4, 5] as const) {
   for (const [script, preload] of [
@@ -318,11 +313,7 @@ describe('Fastify behaves exactly as without the agent', () => {
       for (const [path, options] of requests) {
         const [a, b] = await Promise.all([send(`${traced.url}${path}`, options), send(`${bare.url}${path}`, options)]);
         expect({ path, status: a.status, body: a.body }).toEqual({ path, status: b.status, body: b.body });
-        const names = (h: IncomingHttpHeaders) =>
-          Object.keys(h)
-            .filter((k) => k !== 'date')
-            .sort();
-        expect(names(a.headers)).toEqual(names(b.headers));
+        expect(headerNames(a.headers)).toEqual(headerNames(b.headers));
       }
     } finally {
       await Promise.all([stop(traced), stop(bare)]);

@@ -1,15 +1,16 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, Server } from 'node:http';
 import { join } from 'node:path';
 import { gte } from 'semver';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
+import { listen, unusedPort } from '../helpers/http-client';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { exceptionEvents, onlyOne } from '../helpers/received-spans';
 import { APP_NODE_VERSION, runApp, type Preload } from '../helpers/run-app';
 import { CLIENT, ERROR } from '../helpers/span-kinds';
-import { unusedPort } from '../helpers/http-client';
 
-const CALLER_TRACEPARENT = '00-11111111111111111111111111111111-2222222222222222-01';
+/** The traceparent the application sets itself (the fixture's own constant). */
+const { CALLER_TRACEPARENT } = require('./fixtures/fetch-scenarios.cjs') as { CALLER_TRACEPARENT: string };
 
 /**
  * The npm undici the application installs: 7 where it runs (Node 20.18.1+), else 6 (Node 18),
@@ -67,7 +68,7 @@ interface Run {
  */
 async function startUpstream(): Promise<{ server: Server; port: number; requests: UpstreamRequest[] }> {
   const requests: UpstreamRequest[] = [];
-  const server = createServer((req, res) => {
+  const { server, port } = await listen((req, res) => {
     // Absolute-form targets (what a proxy receives) arrive whole in req.url.
     const path = new URL(req.url ?? '/', 'http://upstream').pathname;
     requests.push({ path, headers: req.headers });
@@ -83,8 +84,7 @@ async function startUpstream(): Promise<{ server: Server; port: number; requests
     }
     res.writeHead(path === '/not-found' ? 404 : 200, headers).end('ok');
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { server, port: (server.address() as AddressInfo).port, requests };
+  return { server, port, requests };
 }
 
 /** Runs the scenarios in one application process against its own upstream and OTLP receiver. */
@@ -136,19 +136,13 @@ async function runScenarios(options: {
 const clientSpansOf = (run: Run, scenario: string): ReceivedSpan[] =>
   run.spans.filter((span) => span.kind === CLIENT && span.parentSpanId === run.results[scenario]!.spanId);
 
-function onlyClientSpanOf(run: Run, scenario: string): ReceivedSpan {
-  const spans = clientSpansOf(run, scenario);
-  expect(spans, `CLIENT spans of scenario ${scenario}`).toHaveLength(1);
-  return spans[0]!;
-}
+const onlyClientSpanOf = (run: Run, scenario: string): ReceivedSpan => onlyOne(clientSpansOf(run, scenario), `CLIENT spans of scenario ${scenario}`);
 
-function upstreamRequest(run: Run, path: string): UpstreamRequest {
-  const requests = run.upstream.filter((request) => request.path === path);
-  expect(requests, `upstream requests to ${path}`).toHaveLength(1);
-  return requests[0]!;
-}
-
-const exceptionEvents = (span: ReceivedSpan) => span.events.filter((event) => event.name === 'exception');
+const upstreamRequest = (run: Run, path: string): UpstreamRequest =>
+  onlyOne(
+    run.upstream.filter((request) => request.path === path),
+    `upstream requests to ${path}`,
+  );
 
 describe.each([
   ['import', 'fetch-app.mjs'],

@@ -1,31 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer as createHttpServer, request, type IncomingHttpHeaders } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { REPO_ROOT, runApp, startApp, type App, type Preload } from '../helpers/run-app';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { headerNames, listen, PARENT_ID, send, TRACE_ID, unusedPort } from '../helpers/http-client';
+import { OtlpReceiver, receiverForEachTest, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { onlyOne } from '../helpers/received-spans';
+import { FIXTURES, runApp, startApp, type App, type Preload } from '../helpers/run-app';
 import { CLIENT, SERVER } from '../helpers/span-kinds';
-import { send, unusedPort } from '../helpers/http-client';
 
-const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
-const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
-const PARENT_ID = '00f067aa0ba902b7';
-
-let receiver: OtlpReceiver;
+const receiver = receiverForEachTest();
 const apps: App[] = [];
 
-beforeEach(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterEach(async () => {
-  for (const app of apps.splice(0)) {
-    app.child.kill('SIGTERM');
-    await app.exited;
-  }
-  await receiver.close();
-});
+async function stopApps(): Promise<void> {
+  for (const app of apps.splice(0)) await app.stop();
+}
+// Registered after the receiver's: runs before it is closed.
+afterEach(stopApps);
 
 interface Service {
   readonly app: App;
@@ -38,11 +30,12 @@ async function startService(
   script: 'http-service.cjs' | 'http-service.mjs',
   env: Record<string, string> = {},
   preload: Preload = 'import',
+  to: OtlpReceiver = receiver(),
 ): Promise<Service> {
   const app = startApp({
     script: join(FIXTURES, script),
     preload,
-    env: { OTEL_SERVICE_NAME: name, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '50', ...env },
+    env: { OTEL_SERVICE_NAME: name, OTEL_EXPORTER_OTLP_ENDPOINT: to.endpoint, OTEL_BSP_SCHEDULE_DELAY: '50', ...env },
   });
   apps.push(app);
   const [, port] = await app.waitFor(/listening (\d+)/);
@@ -51,11 +44,8 @@ async function startService(
 }
 
 const ofService = (spans: ReceivedSpan[], service: string) => spans.filter((span) => span.resource['service.name'] === service);
-const one = (spans: ReceivedSpan[], predicate: (span: ReceivedSpan) => boolean): ReceivedSpan => {
-  const found = spans.filter(predicate);
-  expect(found, `exactly one matching span among ${spans.map((s) => `${s.resource['service.name']}:${s.name}`).join(', ')}`).toHaveLength(1);
-  return found[0]!;
-};
+const one = (spans: ReceivedSpan[], predicate: (span: ReceivedSpan) => boolean): ReceivedSpan =>
+  onlyOne(spans.filter(predicate), `exactly one matching span among ${spans.map((s) => `${s.resource['service.name']}:${s.name}`).join(', ')}`);
 
 describe('two services calling each other over HTTP make one trace', () => {
   for (const [callerScript, calleeScript] of [
@@ -69,7 +59,7 @@ describe('two services calling each other over HTTP make one trace', () => {
         headers: { 'user-agent': 'e2e-test/1.0' },
       });
       expect(reply).toMatchObject({ status: 200, body: 'upstream 200: hello' });
-      const spans = await receiver.waitForSpans(4);
+      const spans = await receiver().waitForSpans(4);
 
       const callerServer = one(ofService(spans, 'caller'), (s) => s.kind === SERVER);
       const callerClient = one(ofService(spans, 'caller'), (s) => s.kind === CLIENT);
@@ -143,7 +133,7 @@ describe('two services calling each other over HTTP make one trace', () => {
     const caller = await startService('caller', 'http-service.cjs', { TLS_CA: tls.TLS_CERT });
     const reply = await send(`${caller.url}/call?to=${encodeURIComponent(`${callee.url}/hello`)}`);
     expect(reply).toMatchObject({ status: 200, body: 'upstream 200: hello' });
-    const spans = await receiver.waitForSpans(4);
+    const spans = await receiver().waitForSpans(4);
     const callerClient = one(ofService(spans, 'caller'), (s) => s.kind === CLIENT);
     const calleeServer = one(ofService(spans, 'callee'), (s) => s.kind === SERVER);
     expect(calleeServer.parentSpanId).toBe(callerClient.spanId);
@@ -157,7 +147,7 @@ describe('incoming requests', () => {
     const service = await startService('svc', 'http-service.cjs');
     await send(`${service.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`, tracestate: 'vendor=1' } });
     await send(`${service.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-zz` } });
-    const spans = await receiver.waitForSpans(2);
+    const spans = await receiver().waitForSpans(2);
     const continued = one(spans, (s) => s.traceId === TRACE_ID);
     expect(continued.parentSpanId).toBe(PARENT_ID);
     expect(continued.traceState).toBe('vendor=1');
@@ -169,7 +159,7 @@ describe('incoming requests', () => {
     const service = await startService('svc', 'http-service.mjs');
     expect(await send(`${service.url}/work`)).toMatchObject({ body: 'done' });
     expect(await send(`${service.url}/echo`, { method: 'POST', body: 'payload' })).toMatchObject({ body: 'echo payload' });
-    const spans = await receiver.waitForSpans(4);
+    const spans = await receiver().waitForSpans(4);
     const workServer = one(spans, (s) => s.kind === SERVER && s.attributes['url.path'] === '/work');
     const echoServer = one(spans, (s) => s.kind === SERVER && s.attributes['url.path'] === '/echo');
     expect(one(spans, (s) => s.name === 'work step').parentSpanId).toBe(workServer.spanId);
@@ -182,7 +172,7 @@ describe('incoming requests', () => {
     await send(`${service.url}/fail`);
     await send(`${service.url}/missing`);
     await send(`${service.url}/hello`, { method: 'PUT' });
-    const spans = await receiver.waitForSpans(3);
+    const spans = await receiver().waitForSpans(3);
     const failed = one(spans, (s) => s.attributes['url.path'] === '/fail');
     expect(failed.status.code).toBe(2);
     expect(failed.attributes).toMatchObject({ 'http.response.status_code': 500, 'error.type': '500' });
@@ -202,7 +192,7 @@ describe('incoming requests', () => {
       req.end();
       setTimeout(() => req.destroy(), 200);
     });
-    const [span] = await receiver.waitForSpans(1);
+    const [span] = await receiver().waitForSpans(1);
     expect(span!.attributes['url.path']).toBe('/slow');
     expect(span!.status.code).toBe(2);
     expect(span!.attributes['error.type']).toBe('aborted');
@@ -217,7 +207,7 @@ describe('incoming requests', () => {
     await send(`${service.url}/hello`, {
       headers: { 'x-request-id': 'r-1', authorization: 'Bearer t', cookie: 'session=s3cret', 'x-other': 'o' },
     });
-    const [span] = await receiver.waitForSpans(1);
+    const [span] = await receiver().waitForSpans(1);
     expect(span!.attributes).toMatchObject({
       'http.request.header.x-request-id': ['r-1'],
       'http.request.header.authorization': ['Bearer t'],
@@ -232,11 +222,15 @@ describe('incoming requests', () => {
     await send(`${service.url}/health`);
     await send(`${service.url}/health`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` } });
     await send(`${service.url}/hello`);
-    await receiver.waitForSpans(2);
+    await receiver().waitForSpans(2);
     await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.spans.filter((s) => s.kind === SERVER).map((s) => s.attributes['url.path'])).toEqual(['/hello']);
+    expect(
+      receiver()
+        .spans.filter((s) => s.kind === SERVER)
+        .map((s) => s.attributes['url.path']),
+    ).toEqual(['/hello']);
     // Work done for a probe without a trace starts none; with a caller's trace it joins it.
-    const work = one(receiver.spans, (s) => s.name === 'health check work');
+    const work = one(receiver().spans, (s) => s.name === 'health check work');
     expect(work.traceId).toBe(TRACE_ID);
     expect(work.parentSpanId).toBe(PARENT_ID);
   });
@@ -244,7 +238,7 @@ describe('incoming requests', () => {
   it('restart at the trust boundary: a new trace linked to the caller (OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT=restart)', async () => {
     const service = await startService('svc', 'http-service.cjs', { OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT: 'restart' });
     await send(`${service.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` } });
-    const [span] = await receiver.waitForSpans(1);
+    const [span] = await receiver().waitForSpans(1);
     expect(span!.traceId).not.toBe(TRACE_ID);
     expect(span!.parentSpanId).toBe('');
     expect(span!.links.map((l) => [l.traceId, l.spanId])).toEqual([[TRACE_ID, PARENT_ID]]);
@@ -253,7 +247,7 @@ describe('incoming requests', () => {
   it('ignore the caller context entirely with ...INCOMING_CONTEXT=ignore', async () => {
     const service = await startService('svc', 'http-service.cjs', { OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT: 'ignore' });
     await send(`${service.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-00` } });
-    const [span] = await receiver.waitForSpans(1);
+    const [span] = await receiver().waitForSpans(1);
     expect(span!.traceId).not.toBe(TRACE_ID);
     expect(span!.links).toEqual([]);
   });
@@ -274,7 +268,7 @@ describe('outgoing requests', () => {
       status: 502,
       body: 'upstream failed: ECONNREFUSED',
     });
-    const spans = await receiver.waitForSpans(5);
+    const spans = await receiver().waitForSpans(5);
     const clients = ofService(spans, 'caller').filter((s) => s.kind === CLIENT);
     const notFound = one(clients, (s) => s.attributes['server.port'] === callee.port);
     expect(notFound.status.code).toBe(2);
@@ -295,7 +289,7 @@ describe('outgoing requests', () => {
     const callee = await startService('callee', 'http-service.mjs');
     const caller = await startService('caller', 'http-service.cjs');
     expect(await send(`${caller.url}/call-unread?to=${encodeURIComponent(`${callee.url}/hello`)}`)).toMatchObject({ body: 'sent' });
-    const spans = await receiver.waitForSpans(3, 15_000);
+    const spans = await receiver().waitForSpans(3, 15_000);
     const client = one(ofService(spans, 'caller'), (s) => s.kind === CLIENT);
     expect(client.attributes['http.response.status_code']).toBe(200);
     expect(client.status.code).toBe(0);
@@ -311,37 +305,35 @@ describe('outgoing requests', () => {
     expect(reply.body).toMatch(new RegExp(`^upstream 200: 00-${TRACE_ID}-(?!${PARENT_ID})[0-9a-f]{16}-00$`));
     // A sampled request afterwards: its callee span shows what the callee receives.
     await send(`${callee.url}/hello`);
-    await receiver.waitForSpans(1);
+    await receiver().waitForSpans(1);
     await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.spans.filter((s) => s.traceId === TRACE_ID)).toEqual([]);
-    expect(receiver.spans).toHaveLength(1);
+    expect(receiver().spans.filter((s) => s.traceId === TRACE_ID)).toEqual([]);
+    expect(receiver().spans).toHaveLength(1);
   });
 
   it('inject into the request, never into the headers object the caller passed and reuses', async () => {
     const seen: IncomingHttpHeaders[] = [];
-    const upstream = await new Promise<{ port: number; close: () => void }>((resolveServer) => {
-      const server = createHttpServer((req, res) => {
-        seen.push(req.headers);
-        res.end('ok');
-      }).listen(0, '127.0.0.1', () => resolveServer({ port: (server.address() as { port: number }).port, close: () => server.close() }));
+    const upstream = await listen((req, res) => {
+      seen.push(req.headers);
+      res.end('ok');
     });
     try {
       const result = await runApp({
         script: join(FIXTURES, 'client-headers.cjs'),
-        env: { TARGET: `http://127.0.0.1:${upstream.port}/`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint },
+        env: { TARGET: `http://127.0.0.1:${upstream.port}/`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint },
       });
       expect(JSON.parse(result.stdout)).toEqual({
         headers: { 'x-client': 'shared' },
         rawHeaders: ['host', `127.0.0.1:${upstream.port}`, 'x-raw', 'yes'],
       });
-      const spans = await receiver.waitForSpans(3);
+      const spans = await receiver().waitForSpans(3);
       expect(seen).toHaveLength(3);
       seen.forEach((headers, i) => {
         expect(headers.traceparent).toBe(`00-${spans[i]!.traceId}-${spans[i]!.spanId}-01`);
       });
       expect(seen[2]!['x-raw']).toBe('yes');
     } finally {
-      upstream.close();
+      upstream.server.close();
     }
   });
 
@@ -351,11 +343,11 @@ describe('outgoing requests', () => {
       await send(`${service.url}/hello`);
       await new Promise((r) => setTimeout(r, 120)); // several export rounds
     }
-    await receiver.waitForSpans(3);
+    await receiver().waitForSpans(3);
     await new Promise((r) => setTimeout(r, 200));
-    expect(receiver.requests.length).toBeGreaterThanOrEqual(2);
-    expect(receiver.spans).toHaveLength(3);
-    expect(receiver.spans.every((s) => s.kind === SERVER && s.attributes['url.path'] === '/hello')).toBe(true);
+    expect(receiver().requests.length).toBeGreaterThanOrEqual(2);
+    expect(receiver().spans).toHaveLength(3);
+    expect(receiver().spans.every((s) => s.kind === SERVER && s.attributes['url.path'] === '/hello')).toBe(true);
   });
 });
 
@@ -373,7 +365,7 @@ describe('under load', () => {
     );
     expect(replies.every((r) => r.body === 'upstream 200: done')).toBe(true);
     // Per trace: caller server, caller client, callee server, callee "work step", caller "after upstream".
-    const spans = await receiver.waitForSpans(1000, 30_000);
+    const spans = await receiver().waitForSpans(1000, 30_000);
     const bySpanId = new Map(spans.map((s) => [s.spanId, s]));
     for (const traceId of traceIds) {
       const trace = spans.filter((s) => s.traceId === traceId);
@@ -397,27 +389,23 @@ describe('under load', () => {
 describe('behaviour is unchanged', () => {
   let bare: Service;
   let traced: Service;
+  // Started before any test's receiver: the services get one of their own.
+  let own: OtlpReceiver;
   beforeAll(async () => {
-    receiver = await OtlpReceiver.start();
-    bare = await startService('bare', 'http-service.cjs', {}, 'none');
-    traced = await startService('traced', 'http-service.cjs');
+    own = await OtlpReceiver.start();
+    bare = await startService('bare', 'http-service.cjs', {}, 'none', own);
+    traced = await startService('traced', 'http-service.cjs', {}, 'import', own);
   });
   afterAll(async () => {
-    for (const app of apps.splice(0)) {
-      app.child.kill('SIGTERM');
-      await app.exited;
-    }
+    await stopApps();
+    await own.close();
   });
 
   it('answers every route exactly as without the agent', async () => {
     for (const route of ['/hello', '/work', '/fail', '/missing', '/nope', `/call?to=${encodeURIComponent('http://127.0.0.1:1/')}`]) {
       const [a, b] = await Promise.all([send(`${bare.url}${route}`), send(`${traced.url}${route}`)]);
       expect({ route, status: b.status, body: b.body }).toEqual({ route, status: a.status, body: a.body });
-      const strip = (h: IncomingHttpHeaders) =>
-        Object.keys(h)
-          .filter((k) => k !== 'date')
-          .sort();
-      expect(strip(b.headers)).toEqual(strip(a.headers));
+      expect(headerNames(b.headers)).toEqual(headerNames(a.headers));
     }
     const echo = { method: 'POST', body: 'x'.repeat(100_000) };
     expect((await send(`${traced.url}/echo`, echo)).body).toBe((await send(`${bare.url}/echo`, echo)).body);

@@ -1,7 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { describeClient, enginesOf, runsOnAppNode, type ClientVersion, type Traits } from '../helpers/redis-harness';
+import { beforeAll } from 'vitest';
+import { describeClient, type ClientVersion, type Traits } from '../helpers/redis-harness';
 import { requireRedis } from '../helpers/servers';
-import { APP_NODE_VERSION } from '../helpers/run-app';
 
 /**
  * ioredis against the Redis server of this machine, under the agent as a child process: every
@@ -24,14 +23,4 @@ const VERSIONS: readonly ClientVersion[] = [
   { label: 'ioredis 5.10 (patched), ES module', name: 'ioredis', installed: 'ioredis-v5-10', script: 'ioredis-app.mjs', preload: 'import' },
 ];
 
-for (const version of VERSIONS) {
-  if (runsOnAppNode(version.installed)) {
-    describeClient(version, TRAITS);
-  } else {
-    describe(version.label, () => {
-      it(`is left out: it needs Node ${enginesOf(version.installed)}, the application runs on Node ${APP_NODE_VERSION}`, () => {
-        expect(runsOnAppNode(version.installed)).toBe(false);
-      });
-    });
-  }
-}
+for (const version of VERSIONS) describeClient(version, TRAITS);

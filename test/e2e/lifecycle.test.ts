@@ -1,22 +1,16 @@
-import { resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../helpers/otlp-receiver';
-import { REPO_ROOT, runApp, startApp } from '../helpers/run-app';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { receiverForEachTest } from '../helpers/otlp-receiver';
+import { FIXTURES, runApp, startApp } from '../helpers/run-app';
 
-const SCRIPT = resolve(REPO_ROOT, 'test/e2e/fixtures/lifecycle.cjs');
+const SCRIPT = join(FIXTURES, 'lifecycle.cjs');
 
-let receiver: OtlpReceiver;
-beforeEach(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const receiver = receiverForEachTest();
 
-const env = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'lifecycle' });
+const env = () => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint, OTEL_SERVICE_NAME: 'lifecycle' });
 const workSpans = () =>
-  receiver.spans
-    .filter((span) => span.name.startsWith('work '))
+  receiver()
+    .spans.filter((span) => span.name.startsWith('work '))
     .map((span) => span.name)
     .sort();
 
@@ -44,8 +38,7 @@ describe('pending spans are flushed without changing how the process ends', () =
     it(`on ${signal} when the app has no handler: the process still dies by the signal`, async () => {
       const app = startApp({ script: SCRIPT, args: ['wait'], env: env() });
       await app.waitFor(/ready/);
-      app.child.kill(signal);
-      const result = await app.exited;
+      const result = await app.stop(signal);
       expect(result.signal).toBe(signal);
       expect(result.code).toBeNull();
       expect(workSpans()).toEqual(['work 0', 'work 1', 'work 2']);
@@ -55,8 +48,7 @@ describe('pending spans are flushed without changing how the process ends', () =
   it("on SIGTERM when the app handles it: the app's handler decides the exit", async () => {
     const app = startApp({ script: SCRIPT, args: ['handler-exits'], env: env() });
     await app.waitFor(/ready/);
-    app.child.kill('SIGTERM');
-    const result = await app.exited;
+    const result = await app.stop();
     expect(result).toMatchObject({ code: 0, signal: null });
     expect(result.stdout).toBe('ready\ncleanup\n');
     expect(workSpans()).toEqual(['work 0', 'work 1', 'work 2']);
@@ -67,22 +59,20 @@ describe('pending spans are flushed without changing how the process ends', () =
     await app.waitFor(/ready/);
     app.child.kill('SIGTERM');
     await app.waitFor(/ignored SIGTERM/);
-    await receiver.waitForSpans(3);
+    await receiver().waitForSpans(3);
     await new Promise((r) => setTimeout(r, 300));
     expect(app.child.exitCode).toBeNull();
     expect(app.child.signalCode).toBeNull();
-    app.child.kill('SIGKILL');
-    await app.exited;
+    await app.stop('SIGKILL');
     expect(workSpans()).toEqual(['work 0', 'work 1', 'work 2']);
   });
 
   it('exports periodically while the app runs (OTEL_BSP_SCHEDULE_DELAY)', async () => {
     const app = startApp({ script: SCRIPT, args: ['periodic'], env: { ...env(), OTEL_BSP_SCHEDULE_DELAY: '100' } });
     await app.waitFor(/ready/);
-    await receiver.waitForSpans(10, 5000);
-    expect(receiver.requests.length).toBeGreaterThanOrEqual(2);
-    app.child.kill('SIGKILL');
-    await app.exited;
+    await receiver().waitForSpans(10, 5000);
+    expect(receiver().requests.length).toBeGreaterThanOrEqual(2);
+    await app.stop('SIGKILL');
   });
 
   it('flushes the whole queue at exit even when it spans several batches', async () => {
@@ -92,6 +82,6 @@ describe('pending spans are flushed without changing how the process ends', () =
       env: { ...env(), SPAN_COUNT: '1200', OTEL_BSP_MAX_QUEUE_SIZE: '4096' },
     });
     expect(result.code).toBe(3);
-    expect(receiver.spans.filter((span) => span.name.startsWith('work '))).toHaveLength(1200);
+    expect(receiver().spans.filter((span) => span.name.startsWith('work '))).toHaveLength(1200);
   });
 });

@@ -1,21 +1,14 @@
-import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { agentLines, REPO_ROOT, runApp } from '../helpers/run-app';
+import { receiverForEachTest, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { agentLines, FIXTURES, REPO_ROOT, runApp } from '../helpers/run-app';
 
-const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
 const TEST_PRELOAD = join(FIXTURES, 'register-test-instrumentation.cjs');
 const LOG_RESOLUTIONS = join(FIXTURES, 'log-resolutions.mjs');
 const EXPECTED_OUTPUT = 'hello <ada>\nhello <bob>\n';
 
-let receiver: OtlpReceiver;
-beforeEach(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const receiver = receiverForEachTest();
 
 const names = (spans: ReceivedSpan[]) => spans.map((span) => span.name).sort();
 
@@ -33,7 +26,7 @@ function run(dir: string, script: string, preloadFlag: '--require' | '--import',
     cwd: dir,
     preload: 'none',
     execArgv: [preloadFlag, TEST_PRELOAD, ...execArgv],
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, ...env },
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint, ...env },
   });
 }
 
@@ -55,7 +48,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     const result = await run(dir, 'greeter-app.cjs', '--require', { OTEL_LOG_LEVEL: 'debug' });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(EXPECTED_OUTPUT);
-    const spans = await receiver.waitForSpans(6);
+    const spans = await receiver().waitForSpans(6);
     expect(names(spans)).toEqual(['decorate', 'decorate', 'greet ada', 'greet bob', 'ping ada', 'ping bob']);
     expectGreetTree(spans, 'ada');
     expectGreetTree(spans, 'bob');
@@ -83,7 +76,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('Error: instrumentation defect');
     // The other patches (internal file, channel) still work on the tripped calls; greet 'ada' is whole.
-    const spans = await receiver.waitForSpans(7);
+    const spans = await receiver().waitForSpans(7);
     expect(names(spans)).toEqual(['decorate', 'decorate', 'decorate', 'greet ada', 'ping ada', 'ping trip', 'ping trip']);
     expectGreetTree(spans, 'ada');
   });
@@ -102,9 +95,9 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     expect(switchedOff[0]).toContain('warn: the greeter instrumentation failed 10 times and is switched off');
     // Until the 10th failure its other patch (the internal file) and its channel still made
     // spans; from then on none of its wrappers or subscribers does anything, greet('ada') included.
-    const spans = await receiver.waitForSpans(18);
+    const spans = await receiver().waitForSpans(18);
     await new Promise((r) => setTimeout(r, 200));
-    expect(receiver.spans).toHaveLength(18);
+    expect(receiver().spans).toHaveLength(18);
     expect(names(spans)).toEqual([...Array(9).fill('decorate'), ...Array(9).fill('ping trip')]);
   });
 
@@ -113,7 +106,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     const result = await run(dir, 'greeter-app.mjs', '--import', {}, ['--import', LOG_RESOLUTIONS]);
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${EXPECTED_OUTPUT}HEY!\n`);
-    const spans = await receiver.waitForSpans(7);
+    const spans = await receiver().waitForSpans(7);
     expect(names(spans)).toEqual(['decorate', 'decorate', 'greet ada', 'greet bob', 'ping ada', 'ping bob', 'shout']);
     expectGreetTree(spans, 'ada');
     expectGreetTree(spans, 'bob');
@@ -133,7 +126,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
       'info: fake-greeter@2.0.0 is outside what the greeter instrumentation supports (>=1 <2); it runs uninstrumented',
     );
     await new Promise((r) => setTimeout(r, 200));
-    expect(receiver.spans.filter((span) => span.name.startsWith('greet'))).toEqual([]);
+    expect(receiver().spans.filter((span) => span.name.startsWith('greet'))).toEqual([]);
   });
 
   it('selects instrumentations with OTEL_NODE_DISABLED_INSTRUMENTATIONS', async () => {
@@ -141,7 +134,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     const result = await run(dir, 'greeter-app.mjs', '--import', { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'greeter,broken' });
     expect(result.stdout).toBe(`${EXPECTED_OUTPUT}HEY!\n`);
     expect(agentLines(result.stderr).filter((line) => !line.includes('started'))).toEqual([]);
-    const spans = await receiver.waitForSpans(1);
+    const spans = await receiver().waitForSpans(1);
     expect(names(spans)).toEqual(['shout']);
   });
 
@@ -150,7 +143,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     const result = await run(dir, 'greeter-app.mjs', '--import', { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'greeter,bogus' });
     expect(result.stdout).toBe(`${EXPECTED_OUTPUT}HEY!\n`);
     expect(agentLines(result.stderr).join('\n')).toContain('OTEL_NODE_ENABLED_INSTRUMENTATIONS names unknown instrumentations (bogus)');
-    const spans = await receiver.waitForSpans(6);
+    const spans = await receiver().waitForSpans(6);
     expect(spans.some((span) => span.name === 'shout')).toBe(false);
   });
 
@@ -164,7 +157,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
         NODE_PATH: join(dir, 'node_modules'),
         TRACELET_DIST: join(REPO_ROOT, 'dist/tracelet.js'),
         TEST_INSTRUMENTATIONS: join(FIXTURES, 'test-instrumentations.cjs'),
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint,
       },
     });
     expect(result.stdout).toBe('hello <late>\n');
@@ -176,7 +169,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
       script: join(FIXTURES, 'bundled-app.cjs'),
       preload: 'none',
       execArgv: ['--require', TEST_PRELOAD],
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint },
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint },
     });
     expect(result.stdout).toBe('bundle ran\n');
     expect(agentLines(result.stderr).join('\n')).toContain('is a bundle that contains fake-greeter; code inside a bundle cannot be instrumented');

@@ -1,19 +1,12 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { APP_NODE_VERSION, REPO_ROOT, runApp, type Preload } from '../helpers/run-app';
+import { describe, expect, it } from 'vitest';
+import { receiverForEachTest, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { APP_NODE_VERSION, FIXTURES, runApp, type Preload } from '../helpers/run-app';
 
-const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
 const VERSION = (require('../../package.json') as { version: string }).version;
 
-let receiver: OtlpReceiver;
-beforeEach(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const receiver = receiverForEachTest();
 
 function byName(spans: ReceivedSpan[]): Record<string, ReceivedSpan> {
   return Object.fromEntries(spans.map((span) => [span.name, span]));
@@ -119,12 +112,12 @@ describe('manual @opentelemetry/api spans reach the collector', () => {
         env: {
           OTEL_SERVICE_NAME: 'e2e-manual',
           OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint,
         },
       });
       expect(result.code).toBe(0);
-      expect(receiver.requests[0]!.path).toBe('/v1/traces');
-      expectManualApiTrace(receiver.spans, result.stdout);
+      expect(receiver().requests[0]!.path).toBe('/v1/traces');
+      expectManualApiTrace(receiver().spans, result.stdout);
     });
   }
 
@@ -141,21 +134,21 @@ describe('manual @opentelemetry/api spans reach the collector', () => {
         env: {
           OTEL_SERVICE_NAME: 'e2e-manual',
           OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
-          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.endpoint}/custom/traces`,
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver().endpoint}/custom/traces`,
           OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
           OTEL_EXPORTER_OTLP_COMPRESSION: compression,
           OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s3cret,x-team=pay%20ments',
         },
       });
       expect(result.code).toBe(0);
-      const [request] = receiver.requests;
+      const [request] = receiver().requests;
       expect(request!.path).toBe('/custom/traces');
       expect(request!.headers['content-type']).toBe(protocol === 'http/json' ? 'application/json' : 'application/x-protobuf');
       expect(request!.headers['content-encoding']).toBe(compression === 'gzip' ? 'gzip' : undefined);
       expect(request!.headers['x-api-key']).toBe('s3cret');
       expect(request!.headers['x-team']).toBe('pay ments');
       expect(request!.headers['user-agent']).toBe(`tracelet/${VERSION}`);
-      expectManualApiTrace(receiver.spans, result.stdout);
+      expectManualApiTrace(receiver().spans, result.stdout);
     });
   }
 
@@ -163,7 +156,7 @@ describe('manual @opentelemetry/api spans reach the collector', () => {
     const result = await runApp({
       script: resolve(FIXTURES, 'manual-api.cjs'),
       env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint,
         OTEL_ATTRIBUTE_COUNT_LIMIT: '3',
         OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '2',
         OTEL_SPAN_EVENT_COUNT_LIMIT: '1',
@@ -171,7 +164,7 @@ describe('manual @opentelemetry/api spans reach the collector', () => {
       },
     });
     expect(result.code).toBe(0);
-    const { parent, child } = byName(await receiver.waitForSpans(6));
+    const { parent, child } = byName(await receiver().waitForSpans(6));
     expect(parent!.attributes).toEqual({ str: 'va', int: 42, negative: -7 });
     expect(parent!.droppedAttributesCount).toBe(7);
     expect(child!.events.map((e) => e.name)).toEqual(['exception']);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { durationMs } from '../helpers/received-spans';
 import { startApp, type App } from '../helpers/run-app';
 import { CLIENT, INTERNAL, SERVER } from '../helpers/span-kinds';
 import { send, type Reply } from '../helpers/http-client';
@@ -48,8 +49,7 @@ describe('pg queries under concurrent HTTP requests, one pooled connection', () 
   }, 60_000);
 
   afterAll(async () => {
-    app?.child.kill('SIGTERM');
-    const result = await app?.exited;
+    const result = await app?.stop();
     await receiver?.close();
     expect(result?.code, result?.stderr).toBe(0);
   });
@@ -97,11 +97,7 @@ describe('pg queries under concurrent HTTP requests, one pooled connection', () 
 
   it('shows the waits: acquisitions that queued last longer than the query that held the connection', async () => {
     const byServer = await traces();
-    const waits = [...byServer.values()].flatMap((spans) =>
-      spans
-        .filter((span) => span.name === 'pg.pool.acquire')
-        .map((span) => Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6),
-    );
+    const waits = [...byServer.values()].flatMap((spans) => spans.filter((span) => span.name === 'pg.pool.acquire').map(durationMs));
     // pg_sleep(0.001) per first query: a caller behind 25 others waits well over 10 ms.
     expect(waits.filter((ms) => ms > 10).length).toBeGreaterThanOrEqual(REQUESTS / 4);
   });

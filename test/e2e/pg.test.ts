@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { onlyOne } from '../helpers/received-spans';
 import { runApp, type Preload } from '../helpers/run-app';
 import { CLIENT, ERROR, INTERNAL } from '../helpers/span-kinds';
 import { requirePostgres } from '../helpers/servers';
@@ -13,8 +14,8 @@ import { requirePostgres } from '../helpers/servers';
  * (--import) application; the spans are read back from OTLP.
  */
 
-const SECRET_PARAMETER = 'secret-4f2a';
-const SECRET_LITERAL = 'literal-9c1e';
+/** The values the fixture plants (its own constants). */
+const { SECRET_PARAMETER, SECRET_LITERAL } = require('./fixtures/pg-scenarios.cjs') as { SECRET_PARAMETER: string; SECRET_LITERAL: string };
 const PG_SCOPE = 'tracelet/pg';
 
 interface ScenarioRecord {
@@ -96,11 +97,8 @@ async function runScenarios(script: 'pg-app.cjs' | 'pg-app.mjs', preload: Preloa
     if (preload !== 'none') {
       // Every scenario span is exported, and with it (ended earlier) every span inside it.
       const ids = Object.values(results).flatMap((record) => (record.spanId === undefined ? [] : [record.spanId]));
-      const deadline = Date.now() + 10_000;
-      while (!ids.every((id) => receiver.spans.some((span) => span.spanId === id))) {
-        if (Date.now() > deadline) throw new Error('not every scenario span was exported');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      const all = (spans: ReceivedSpan[]) => (ids.every((id) => spans.some((span) => span.spanId === id)) ? spans : undefined);
+      await receiver.waitUntil(all, 10_000, () => 'not every scenario span was exported');
     }
     return { table, results, spans: receiver.spans, exported: JSON.stringify(receiver.requests.map((request) => request.message)) };
   } finally {
@@ -112,11 +110,11 @@ const scenarioSpan = (run: Run, name: string) => run.spans.find((span) => span.s
 const childrenOf = (run: Run, parent: ReceivedSpan) => run.spans.filter((span) => span.parentSpanId === parent.spanId);
 const pgSpans = (run: Run) => run.spans.filter((span) => span.scope.name === PG_SCOPE);
 
-function child(run: Run, scenario: string, name: string): ReceivedSpan {
-  const found = childrenOf(run, scenarioSpan(run, scenario)).filter((span) => span.name === name);
-  expect(found, `${scenario}: one child named ${name}`).toHaveLength(1);
-  return found[0]!;
-}
+const child = (run: Run, scenario: string, name: string): ReceivedSpan =>
+  onlyOne(
+    childrenOf(run, scenarioSpan(run, scenario)).filter((span) => span.name === name),
+    `${scenario}: one child named ${name}`,
+  );
 
 let baseline: Run;
 

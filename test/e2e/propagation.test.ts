@@ -1,24 +1,17 @@
-import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../helpers/otlp-receiver';
-import { REPO_ROOT, runApp } from '../helpers/run-app';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { receiverForEachTest } from '../helpers/otlp-receiver';
+import { PARENT_ID, TRACE_ID } from '../helpers/http-client';
+import { FIXTURES, runApp } from '../helpers/run-app';
 
-const SCRIPT = join(resolve(REPO_ROOT, 'test/e2e/fixtures'), 'propagation.cjs');
-const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
-const PARENT_ID = '00f067aa0ba902b7';
+const SCRIPT = join(FIXTURES, 'propagation.cjs');
 
-let receiver: OtlpReceiver;
-beforeEach(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterEach(async () => {
-  await receiver.close();
-});
+const receiver = receiverForEachTest();
 
 async function hop(incoming: Record<string, string>, env: Record<string, string> = {}) {
   const result = await runApp({
     script: SCRIPT,
-    env: { INCOMING_HEADERS: JSON.stringify(incoming), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, ...env },
+    env: { INCOMING_HEADERS: JSON.stringify(incoming), OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint, ...env },
   });
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as {
@@ -44,7 +37,7 @@ describe('OTEL_PROPAGATORS, end to end through @opentelemetry/api', () => {
       tracestate: 'vendor=opaque,other=1',
       baggage: 'user.id=42,region=eu%20west',
     });
-    const [span] = await receiver.waitForSpans(1);
+    const [span] = await receiver().waitForSpans(1);
     expect(span!.parentSpanId).toBe(PARENT_ID);
     expect(span!.flags).toBe(0x301); // sampled, parent known to be remote
     expect(span!.traceState).toBe('vendor=opaque,other=1');
@@ -54,7 +47,7 @@ describe('OTEL_PROPAGATORS, end to end through @opentelemetry/api', () => {
     const out = await hop({ traceparent: `00-${TRACE_ID.toUpperCase()}-${PARENT_ID}-01`, tracestate: 'vendor=opaque' });
     expect(out.traceId).not.toBe(TRACE_ID);
     expect(out.outgoing).toEqual({ traceparent: `00-${out.traceId}-${out.spanId}-01` });
-    const [span] = await receiver.waitForSpans(1);
+    const [span] = await receiver().waitForSpans(1);
     expect(span!.parentSpanId).toBe('');
   });
 
@@ -63,7 +56,7 @@ describe('OTEL_PROPAGATORS, end to end through @opentelemetry/api', () => {
     expect(out.sampled).toBe(false);
     expect(out.outgoing.traceparent).toBe(`00-${TRACE_ID}-${out.spanId}-00`);
     await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.spans).toEqual([]);
+    expect(receiver().spans).toEqual([]);
   });
 
   it('reads and writes B3 (multi) and Jaeger headers when configured', async () => {

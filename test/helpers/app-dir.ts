@@ -1,9 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { REPO_ROOT } from './run-app';
-
-const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
+import { dirname, join } from 'node:path';
+import { FIXTURES, REPO_ROOT } from './run-app';
 
 export interface AppDirOptions {
   /** package.json of the application (omit for none). */

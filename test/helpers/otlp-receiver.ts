@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach } from 'vitest';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp-schema.mjs';
 
 /**
@@ -112,10 +113,21 @@ export class OtlpReceiver {
   }
 
   async waitForSpans(count: number, timeoutMs = 10_000): Promise<ReceivedSpan[]> {
+    const enough = (spans: ReceivedSpan[]) => (spans.length >= count ? spans : undefined);
+    return this.waitUntil(enough, timeoutMs, () => `expected ${count} spans, received ${this.spans.length}`);
+  }
+
+  /**
+   * What `find` makes of the spans received so far, once it is not undefined: asked again at
+   * every request that arrives, until the time is up (then an error saying `failure()`).
+   */
+  async waitUntil<T>(find: (spans: ReceivedSpan[]) => T | undefined, timeoutMs: number, failure: () => string): Promise<T> {
     const deadline = Date.now() + timeoutMs;
-    while (this.spans.length < count) {
+    for (;;) {
+      const found = find(this.spans);
+      if (found !== undefined) return found;
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`expected ${count} spans, received ${this.spans.length}`);
+      if (remaining <= 0) throw new Error(failure());
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
         this.waiters.push(() => {
@@ -124,7 +136,6 @@ export class OtlpReceiver {
         });
       });
     }
-    return this.spans;
   }
 
   close(): Promise<void> {
@@ -153,6 +164,26 @@ export class OtlpReceiver {
       for (const wake of waiters) wake();
     });
   }
+}
+
+/**
+ * A receiver of its own for each test of the calling file, started before the test and closed
+ * after it (after the afterEach hooks the file registers later: those run first); the function
+ * returned gives the current one.
+ */
+export function receiverForEachTest(): () => OtlpReceiver {
+  let current: OtlpReceiver | undefined;
+  beforeEach(async () => {
+    current = await OtlpReceiver.start();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return () => {
+    if (current === undefined) throw new Error('there is a receiver only while a test runs');
+    return current;
+  };
 }
 
 function decodeRequest(req: IncomingMessage, raw: Buffer): ReceivedRequest {

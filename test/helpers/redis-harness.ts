@@ -6,13 +6,15 @@ import { join } from 'node:path';
 import { satisfies } from 'semver';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeAppDir } from './app-dir';
+import { send } from './http-client';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+import { durationMs, exceptionEvents } from './received-spans';
 import { APP_NODE_VERSION, REPO_ROOT, startApp, type Preload } from './run-app';
+import { CLIENT, ERROR, SERVER } from './span-kinds';
 
-export const SECRET = 'S3CR3T-planted-value';
-export const SERVER = 2;
-export const CLIENT = 3;
-export const ERROR = 2;
+/** The value the fixture plants in every scenario (its own constant). */
+const { SECRET } = require('../e2e/fixtures/redis-scenarios.cjs') as { SECRET: string };
+
 export const CONCURRENT_REQUESTS = 100;
 
 export const SCENARIOS = [
@@ -64,20 +66,15 @@ export interface ClientVersion {
 }
 
 /** Node versions a client version runs on (its engines field); undefined when it says nothing. */
-export function enginesOf(installed: string): string | undefined {
+function enginesOf(installed: string): string | undefined {
   const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', installed, 'package.json'), 'utf8')) as { engines?: { node?: string } };
   return manifest.engines?.node;
 }
 
 /** True when the application's Node can run this client version. */
-export function runsOnAppNode(installed: string): boolean {
+function runsOnAppNode(installed: string): boolean {
   const engines = enginesOf(installed);
   return engines === undefined || satisfies(APP_NODE_VERSION, engines);
-}
-
-async function get(port: number, path: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
-  return response.text();
 }
 
 /**
@@ -108,12 +105,11 @@ export async function runScenarios(client: ClientVersion, agent = true): Promise
   });
   try {
     const [, port, prefix] = await app.waitFor(/listening (\d+) (\S+)/);
+    const route = async (path: string) => JSON.parse((await send(`http://127.0.0.1:${port}${path}`)).body) as RouteResult;
     const results = {} as Record<Scenario, RouteResult>;
-    for (const scenario of SCENARIOS) results[scenario] = JSON.parse(await get(Number(port), `/${scenario}`)) as RouteResult;
-    const concurrent = await Promise.all(
-      Array.from({ length: CONCURRENT_REQUESTS }, async (_, i) => JSON.parse(await get(Number(port), `/concurrent?i=${i}`)) as RouteResult),
-    );
-    await get(Number(port), '/shutdown');
+    for (const scenario of SCENARIOS) results[scenario] = await route(`/${scenario}`);
+    const concurrent = await Promise.all(Array.from({ length: CONCURRENT_REQUESTS }, (_, i) => route(`/concurrent?i=${i}`)));
+    await send(`http://127.0.0.1:${port}/shutdown`);
     const exit = await app.exited;
     expect(exit.code, exit.stderr).toBe(0);
     expect(exit.stderr).not.toMatch(/instrumentation failed|could not instrument|patching .* failed|uninstrumented|stop failed/);
@@ -141,7 +137,6 @@ export function spansOf(run: Run, scenario: Scenario | RouteResult): ReceivedSpa
 
 export const names = (spans: readonly ReceivedSpan[]) => spans.map((span) => span.name);
 export const texts = (spans: readonly ReceivedSpan[]) => spans.map((span) => span.attributes['db.query.text']);
-export const durationMs = (span: ReceivedSpan) => Number(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1e6;
 
 /** Everything of a span a value could hide in. */
 export function spanText(span: ReceivedSpan): string {
@@ -179,10 +174,19 @@ function expectedNames(traits: Traits): Record<Scenario, readonly string[]> {
   };
 }
 
-const exceptionEvents = (span: ReceivedSpan) => span.events.filter((event) => event.name === 'exception');
-
-/** The end-to-end suite of one client version: one run with the agent, one without. */
+/**
+ * The end-to-end suite of one client version: one run with the agent, one without. A version the
+ * application's Node cannot run is left out, and the suite says so.
+ */
 export function describeClient(client: ClientVersion, traits: Traits): void {
+  if (!runsOnAppNode(client.installed)) {
+    describe(client.label, () => {
+      it(`is left out: it needs Node ${enginesOf(client.installed)}, the application runs on Node ${APP_NODE_VERSION}`, () => {
+        expect(runsOnAppNode(client.installed)).toBe(false);
+      });
+    });
+    return;
+  }
   describe(client.label, () => {
     let run: Run;
     let baseline: Run;

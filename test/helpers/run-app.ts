@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REGISTER_MJS = resolve(REPO_ROOT, 'register.mjs');
 export const REGISTER_CJS = resolve(REPO_ROOT, 'register.cjs');
+/** The applications the end-to-end tests run. */
+export const FIXTURES = resolve(REPO_ROOT, 'test/e2e/fixtures');
 
 /** The Node binary the applications run on: the test runner's own, or another (npm run test:compat). */
 export const APP_NODE = process.env.TRACELET_TEST_NODE || process.execPath;
@@ -76,6 +78,12 @@ export class App {
         resolveExit({ code, signal, stdout: this.stdout, stderr: this.stderr });
       });
     });
+  }
+
+  /** Sends the signal and resolves when the process has ended. */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<AppResult> {
+    this.child.kill(signal);
+    return this.exited;
   }
 
   /** Resolves when stdout (or stderr) matches; rejects if the process ends first. */
