@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import {
   recordWatchConflict,
   redisOperationName,
@@ -15,7 +15,6 @@ import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
 import { closeTransaction, isInTransaction, openTransaction, type Transaction } from './transaction';
-import type { DatabaseSettings } from '../shared/database';
 
 /**
  * ioredis 5.11+ publishes TracingChannels around its promises (`tracePromise`): start (in the

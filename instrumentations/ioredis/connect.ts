@@ -1,10 +1,9 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { redisOutcome, startConnectSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient } from './client';
-import type { DatabaseSettings } from '../shared/database';
 
 type Connect = (this: IoredisClient, ...args: unknown[]) => Promise<unknown>;
 

@@ -1,13 +1,12 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { redisOperationName, redisOutcome, startCommandSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import type { Outcome } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, isCommand, isConnectionSetup, type IoredisClient, type IoredisCommand } from './client';
 import { joinOpenTransaction } from './transaction';
-import type { DatabaseSettings } from '../shared/database';
 
 /**
  * Redis#sendCommand: every command of an ioredis client passes through it, first from the caller
@@ -118,6 +117,7 @@ export const sendCommandSpanPatch: ModulePatch = {
   file: 'built/Redis.js',
   versions: '>=5.0.0 <5.11.0',
   patch(exports: RedisFile, ctx: InstrumentationContext<DatabaseSettings>) {
+    const outcome = redisOutcome(ctx);
     wrap(
       ctx,
       prototypeOf(exports),
@@ -127,7 +127,7 @@ export const sendCommandSpanPatch: ModulePatch = {
           if (isCommand(command) && (command as Seen)[kSeen] !== true) {
             (command as Seen)[kSeen] = true;
             try {
-              traceCommand(this, command, ctx);
+              traceCommand(this, command, ctx, outcome);
             } catch (error) {
               ctx.reportError(error);
             }
@@ -138,12 +138,12 @@ export const sendCommandSpanPatch: ModulePatch = {
   },
 };
 
-function traceCommand(client: IoredisClient, command: IoredisCommand, ctx: InstrumentationContext<DatabaseSettings>): void {
+function traceCommand(client: IoredisClient, command: IoredisCommand, ctx: InstrumentationContext<DatabaseSettings>, outcome: Outcome): void {
   if (joinOpenTransaction(command) || isConnectionSetup(client, command)) return;
   const parent = databaseSpanParent(ctx);
   if (parent === undefined) return;
   const span = startCommandSpan(ctx.tracer, parent, redisOperationName(command.name), command.args, clientTarget(client));
-  endWithCommand(command as MutableCommand, span, redisOutcome(ctx));
+  endWithCommand(command as MutableCommand, span, outcome);
 }
 
 type MutableCommand = { -readonly [K in keyof IoredisCommand]: IoredisCommand[K] };

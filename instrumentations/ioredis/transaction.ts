@@ -1,11 +1,10 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { describeCommand, describeRedisFailure, recordWatchConflict, setBatchCommands, startTransactionSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { Outcome, recordFailure } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient, type IoredisCommand } from './client';
-import type { DatabaseSettings } from '../shared/database';
 
 /**
  * A MULTI transaction (`redis.multi()...exec()`) is one span, `MULTI` or `MULTI <COMMAND>`,

@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import {
   redisOperationName,
   redisOutcome,
@@ -14,7 +14,6 @@ import type { ChannelSubscription, InstrumentationContext, TracingChannelSubscri
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../../src/semconv';
 import { closeReceiver, openReceiver, type QueuedArgsReceiver } from './queued-args';
-import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client 5.12+ publishes TracingChannels around its promises (`tracePromise`): start in

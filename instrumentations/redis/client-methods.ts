@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import {
   describeCommand,
   describeRedisFailure,
@@ -15,7 +15,6 @@ import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
 import { Outcome } from '../../src/instrumentation/outcome';
 import { armQueue, disarmQueue } from './queue-spans';
 import { watchReconnections } from './reconnect';
-import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client before 5.12: the client methods through which an application's commands reach

@@ -1,10 +1,9 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { redisOperationName, redisOutcome, startCommandSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
-import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client before 5.12 publishes nothing. Every command an application sends reaches the
@@ -45,6 +44,7 @@ export const queueSpansPatch: ModulePatch = {
   patch(exports: { default?: { prototype: { addCommand: AddCommand } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.addCommand !== 'function') throw new Error('no RedisCommandsQueue#addCommand');
+    const outcome = redisOutcome(ctx);
     wrap(
       ctx,
       prototype,
@@ -62,7 +62,7 @@ export const queueSpansPatch: ModulePatch = {
             ctx.reportError(error);
           }
           const promise = original.apply(this, arguments as unknown as [RedisArgs]);
-          return span === undefined ? promise : redisOutcome(ctx).promise(span, promise);
+          return span === undefined ? promise : outcome.promise(span, promise);
         },
     );
   },

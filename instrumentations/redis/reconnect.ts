@@ -1,9 +1,8 @@
 import type { Span } from '@opentelemetry/api';
-import { databaseSpanParent } from '../shared/database';
+import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { redisOutcome, startConnectSpan, type RedisTarget } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
-import type { DatabaseSettings } from '../shared/database';
 
 /**
  * @redis/client before 5.12: a `connect` span per reconnection attempt. The client's socket

@@ -192,6 +192,10 @@ export class Outcome {
 }
 
 const outcomes = new WeakMap<InstrumentationContext, Map<DescribeFailure, Outcome>>();
+/** The last one asked for: a run of messages of one instrumentation costs two comparisons each. */
+let recentContext: InstrumentationContext | undefined;
+let recentDescription: DescribeFailure | undefined;
+let recentOutcome: Outcome | undefined;
 
 /**
  * The Outcome of `ctx` for `describe`, made on first use. For instrumentations whose spans end in
@@ -199,9 +203,13 @@ const outcomes = new WeakMap<InstrumentationContext, Map<DescribeFailure, Outcom
  * make theirs once in patch() instead.
  */
 export function outcomeOf(ctx: InstrumentationContext, describe: DescribeFailure = describeError): Outcome {
+  if (ctx === recentContext && describe === recentDescription) return recentOutcome!;
   let byDescription = outcomes.get(ctx);
   if (byDescription === undefined) outcomes.set(ctx, (byDescription = new Map()));
   let outcome = byDescription.get(describe);
   if (outcome === undefined) byDescription.set(describe, (outcome = new Outcome(ctx, describe)));
+  recentContext = ctx;
+  recentDescription = describe;
+  recentOutcome = outcome;
   return outcome;
 }
