@@ -12,3 +12,4 @@ export type {
   TracingChannelSubscription,
 } from './instrumentation/types';
 export { wrap, unwrap } from './instrumentation/wrap';
+export { describeError, Outcome, recordFailure, type DescribeFailure, type Failure, type OnSuccess } from './instrumentation/outcome';
