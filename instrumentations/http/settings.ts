@@ -1,4 +1,4 @@
-import type { EnvReader } from '../../src/config/env';
+import type { EnvReader } from '../../src/instrumentation/types';
 
 export const INCOMING_CONTEXT_POLICIES = ['continue', 'restart', 'ignore'] as const;
 export type IncomingContextPolicy = (typeof INCOMING_CONTEXT_POLICIES)[number];

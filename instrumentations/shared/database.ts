@@ -1,9 +1,6 @@
 import type { Context } from '@opentelemetry/api';
-import { agentContext } from '../../src/api/active';
-import { getSpanContext, isSpanContextValid } from '../../src/api/trace';
-import { isTracingSuppressed } from '../../src/trace/suppress';
-import type { EnvReader } from '../../src/config/env';
-import type { InstrumentationContext } from '../../src/instrumentation/types';
+import { agentContext, getSpanContext, isSpanContextValid, isTracingSuppressed } from '../../src/instrumentation/api';
+import type { EnvReader, InstrumentationContext } from '../../src/instrumentation/types';
 
 /** The settings every database instrumentation (pg, redis, ioredis) shares. */
 export interface DatabaseSettings {

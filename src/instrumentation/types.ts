@@ -1,6 +1,8 @@
 import type { Context, Tracer } from '@opentelemetry/api';
 import type { EnvReader } from '../config/env';
 
+export type { EnvReader };
+
 /**
  * What an instrumentation receives when it is installed: everything it may touch of the agent.
  * `S` is the type of its own settings (see Instrumentation.readSettings).
