@@ -2,7 +2,8 @@ import type { Span } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import {
-  recordWatchConflict,
+  describeRedisFailure,
+  recordNilExecReply,
   redisOperationName,
   redisOutcome,
   startCommandSpan,
@@ -11,6 +12,7 @@ import {
   type RedisTarget,
 } from '../shared/redis-command';
 import type { InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
+import { Outcome } from '../../src/instrumentation/outcome';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
@@ -72,8 +74,22 @@ function endSpanOf(message: TracedMessage, ctx: InstrumentationContext<DatabaseS
   const span = spans.get(message);
   if (span === undefined) return;
   spans.delete(message);
-  if ('error' in message) redisOutcome(ctx).fail(span, message.error);
-  else redisOutcome(ctx).end(span);
+  settle(redisOutcome(ctx), span, message);
+}
+
+/** An `error` property, even undefined, is a failure; otherwise `result` is what the caller got. */
+function settle(outcome: Outcome, span: Span, message: TracedMessage): void {
+  if ('error' in message) outcome.fail(span, message.error);
+  else outcome.end(span, undefined, message.result);
+}
+
+/** The Outcome of a transaction (EXEC's nil reply marks a WATCH conflict), one per instrumentation context. */
+const transactionOutcomes = new WeakMap<InstrumentationContext, Outcome>();
+
+function transactionOutcome(ctx: InstrumentationContext<DatabaseSettings>): Outcome {
+  let outcome = transactionOutcomes.get(ctx);
+  if (outcome === undefined) transactionOutcomes.set(ctx, (outcome = new Outcome(ctx, describeRedisFailure, recordNilExecReply)));
+  return outcome;
 }
 
 function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
@@ -95,14 +111,7 @@ function onTransactionSettled(message: TracedMessage, ctx: InstrumentationContex
   const transaction = transactions.get(message);
   if (transaction === undefined) return;
   transactions.delete(message);
-  const span = transaction.span;
-  if (span === undefined) return;
-  if ('error' in message) {
-    redisOutcome(ctx).fail(span, message.error);
-    return;
-  }
-  if (message.result === null) recordWatchConflict(span);
-  redisOutcome(ctx).end(span);
+  if (transaction.span !== undefined) settle(transactionOutcome(ctx), transaction.span, message);
 }
 
 function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {

@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { redisOutcome, startConnectSpan } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import type { AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type IoredisClient } from './client';
 
@@ -20,6 +21,7 @@ export const connectPatch: ModulePatch = {
   patch(exports: { default?: { prototype?: { connect?: Connect } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.connect !== 'function') throw new Error('ioredis built/Redis.js exports no Redis class with connect');
+    const outcome = redisOutcome(ctx);
     wrap(
       ctx,
       prototype as { connect: Connect },
@@ -36,11 +38,8 @@ export const connectPatch: ModulePatch = {
           } catch (error) {
             ctx.reportError(error);
           }
-          const promise = original.apply(this, arguments as unknown as unknown[]);
-          if (span === undefined) return promise;
-          if (promise instanceof Promise) return redisOutcome(ctx).promise(span, promise);
-          redisOutcome(ctx).end(span);
-          return promise;
+          if (span === undefined) return original.apply(this, arguments as unknown as unknown[]);
+          return outcome.call(span, original as AnyFunction, this, arguments, false);
         },
     );
   },

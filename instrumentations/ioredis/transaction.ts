@@ -124,11 +124,24 @@ function tracedTransaction(
   let result: Promise<unknown>;
   try {
     result = original.apply(pipeline, args as unknown as unknown[]);
-  } finally {
-    if (transaction !== undefined) closeTransaction(transaction);
+  } catch (error) {
+    const failed = close(transaction, ctx);
+    if (failed !== undefined) outcome.fail(failed, error);
+    throw error;
   }
-  const span = transaction?.span;
+  const span = close(transaction, ctx);
   // The application keeps exec()'s own promise; the span only watches it.
   if (span !== undefined) outcome.observe(span, result);
   return result;
+}
+
+/** Closes the transaction exec() opened (guarded: it lists the commands in the span); its span, if any. */
+function close(transaction: Transaction | undefined, ctx: InstrumentationContext<DatabaseSettings>): Span | undefined {
+  if (transaction === undefined) return undefined;
+  try {
+    closeTransaction(transaction);
+  } catch (error) {
+    ctx.reportError(error);
+  }
+  return transaction.span;
 }

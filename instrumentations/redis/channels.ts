@@ -131,8 +131,10 @@ function onSettled(message: TracedMessage, ctx: InstrumentationContext<DatabaseS
 }
 
 function settle(span: Span, message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
-  if ('error' in message) redisOutcome(ctx).fail(span, message.error);
-  else redisOutcome(ctx).end(span);
+  const outcome = redisOutcome(ctx);
+  // An `error` property, even undefined, is a failure.
+  if ('error' in message) outcome.fail(span, message.error);
+  else outcome.end(span);
 }
 
 /** Only a MULTI is a span of its own: a pipeline's commands have theirs. */

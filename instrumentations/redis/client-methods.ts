@@ -11,8 +11,8 @@ import {
 } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap, type WrapperOwner } from '../../src/instrumentation/wrap';
+import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
-import { Outcome } from '../../src/instrumentation/outcome';
 import { armQueue, disarmQueue } from './queue-spans';
 import { watchReconnections } from './reconnect';
 
@@ -56,8 +56,9 @@ function armingQueue(prototype: ClientPrototype, method: string, ctx: WrapperOwn
 
 /**
  * A MULTI: `commands` are the queued `{ args }`; the span ends through `outcome` when the
- * transaction's promise settles: failed when it rejects, and (redis 4, whose EXEC can resolve
- * with nil) marked a WATCH conflict by the outcome's success hook.
+ * transaction's promise settles (the caller gets a promise chained to it): failed when it
+ * rejects, and (redis 4, whose EXEC can resolve with nil) marked a WATCH conflict by the
+ * outcome's success hook.
  */
 function tracedTransaction(
   original: Method,
@@ -77,13 +78,16 @@ function tracedTransaction(
   } catch (error) {
     ctx.reportError(error);
   }
-  const promise = original.apply(client, args as unknown as unknown[]);
-  if (span === undefined || !(promise instanceof Promise)) return promise;
-  return outcome.promise(span, promise);
+  if (span === undefined) return original.apply(client, args as unknown as unknown[]);
+  return outcome.call(span, original as AnyFunction, client, args, false);
 }
 
-/** connect(): a `connect` span until the client is ready, and reconnection spans from then on. */
+/**
+ * connect(): a `connect` span until the client is ready (the caller gets a promise chained to
+ * connect's), and reconnection spans from then on.
+ */
 function tracingConnect(prototype: ClientPrototype, ctx: InstrumentationContext<DatabaseSettings>): void {
+  const outcome = redisOutcome(ctx);
   wrap(
     ctx,
     prototype,
@@ -99,8 +103,11 @@ function tracingConnect(prototype: ClientPrototype, ctx: InstrumentationContext<
         } catch (error) {
           ctx.reportError(error);
         }
-        const promise = watchReconnections(target, () => original.apply(this, arguments as unknown as unknown[]));
-        return span === undefined || !(promise instanceof Promise) ? promise : redisOutcome(ctx).promise(span, promise);
+        return watchReconnections(target, () =>
+          span === undefined
+            ? original.apply(this, arguments as unknown as unknown[])
+            : outcome.call(span, original as AnyFunction, this, arguments, false),
+        );
       },
   );
 }
@@ -185,13 +192,14 @@ export const clientMethodsPatchV5: ModulePatch = {
     armingQueue(prototype, 'sendCommand', ctx);
     armingQueue(prototype, '_executePipeline', ctx);
     // _executeMulti(commands, selectedDB) resolves with EXEC's replies and throws WatchError itself.
+    const transactionOutcome = redisOutcome(ctx);
     wrap(
       ctx,
       prototype,
       '_executeMulti',
       (original: Method) =>
         function _executeMulti(this: NodeRedisClient, commands: readonly { args: RedisArgs }[]) {
-          return tracedTransaction(original, this, arguments, commands, redisOutcome(ctx), ctx);
+          return tracedTransaction(original, this, arguments, commands, transactionOutcome, ctx);
         },
     );
     tracingConnect(prototype, ctx);

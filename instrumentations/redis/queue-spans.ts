@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { redisOperationName, redisOutcome, startCommandSpan } from '../shared/redis-command';
+import type { AnyFunction } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
@@ -33,9 +34,9 @@ export function disarmQueue(outer: NodeRedisClient | undefined): void {
 type AddCommand = (this: unknown, args: RedisArgs, ...rest: unknown[]) => Promise<unknown>;
 
 /**
- * The span ends when the queue's promise settles. The client gets a promise chained to it that
- * settles the same way (as Node's tracePromise does), so a rejection the application leaves
- * unhandled stays unhandled.
+ * The span ends when the queue's promise settles (or when addCommand throws). The client gets a
+ * promise chained to it that settles the same way (as Node's tracePromise does), so a rejection
+ * the application leaves unhandled stays unhandled.
  */
 export const queueSpansPatch: ModulePatch = {
   module: '@redis/client',
@@ -61,8 +62,8 @@ export const queueSpansPatch: ModulePatch = {
           } catch (error) {
             ctx.reportError(error);
           }
-          const promise = original.apply(this, arguments as unknown as [RedisArgs]);
-          return span === undefined ? promise : outcome.promise(span, promise);
+          if (span === undefined) return original.apply(this, arguments as unknown as [RedisArgs]);
+          return outcome.call(span, original as AnyFunction, this, arguments, false);
         },
     );
   },

@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { redisOutcome, startConnectSpan, type RedisTarget } from '../shared/redis-command';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
+import type { Outcome } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 
 /**
@@ -39,14 +40,15 @@ const kReconnections = Symbol('tracelet.redis.reconnections');
 
 type Connect = (this: RedisSocket, ...args: unknown[]) => unknown;
 
-function endAttempt(state: Reconnections, ctx: InstrumentationContext<DatabaseSettings>, error?: unknown): void {
+/** The socket's event ended the attempt: failed with `error`, else succeeded (or closed). */
+function endAttempt(state: Reconnections, outcome: Outcome, error?: unknown): void {
   const span = state.attempt;
   if (span === undefined) return;
   state.attempt = undefined;
-  redisOutcome(ctx).end(span, error);
+  outcome.end(span, error);
 }
 
-function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationContext<DatabaseSettings>): Reconnections {
+function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationContext<DatabaseSettings>, outcome: Outcome): Reconnections {
   const state: Reconnections = { connecting: true, attempt: undefined };
   socket[kReconnections] = state;
   socket.on('reconnecting', () => {
@@ -58,9 +60,9 @@ function watch(socket: RedisSocket, target: RedisTarget, ctx: InstrumentationCon
       ctx.reportError(error);
     }
   });
-  socket.on('ready', () => endAttempt(state, ctx));
-  socket.on('error', (error: unknown) => endAttempt(state, ctx, error ?? new Error('connection failed')));
-  socket.on('end', () => endAttempt(state, ctx));
+  socket.on('ready', () => endAttempt(state, outcome));
+  socket.on('error', (error: unknown) => endAttempt(state, outcome, error ?? new Error('connection failed')));
+  socket.on('end', () => endAttempt(state, outcome));
   return state;
 }
 
@@ -71,6 +73,7 @@ export const reconnectPatch: ModulePatch = {
   patch(exports: { default?: { prototype: { connect: Connect } } }, ctx: InstrumentationContext<DatabaseSettings>) {
     const prototype = exports.default?.prototype;
     if (typeof prototype?.connect !== 'function') throw new Error('no RedisSocket#connect');
+    const outcome = redisOutcome(ctx);
     wrap(
       ctx,
       prototype,
@@ -81,9 +84,10 @@ export const reconnectPatch: ModulePatch = {
           const connected = original.apply(this, arguments as unknown as unknown[]);
           if (target === undefined || !(connected instanceof Promise)) return connected;
           try {
-            const state = this[kReconnections] ?? watch(this, target, ctx);
+            const state = this[kReconnections] ?? watch(this, target, ctx, outcome);
             state.connecting = true;
-            // The client awaits this promise itself; this only notes that connect() is over.
+            // The client awaits this promise itself; this only notes that connect() is over (no
+            // span ends here, and `done` cannot throw, so the promise it makes never rejects).
             const done = () => {
               state.connecting = false;
             };

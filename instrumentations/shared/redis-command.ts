@@ -11,7 +11,7 @@
  */
 import type { Attributes, Context, Exception, Span, Tracer } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
-import { errorMessage, outcomeOf, type DescribeFailure, type Outcome } from '../../src/instrumentation/outcome';
+import { errorMessage, errorType, outcomeOf, type DescribeFailure, type OnSuccess, type Outcome } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import {
   ATTR_DB_NAMESPACE,
@@ -374,12 +374,20 @@ function redactedException(error: { name?: unknown; code?: unknown; stack?: unkn
   };
 }
 
-/** Marks a MULTI whose EXEC was aborted by a WATCHed key (EXEC replied nil). */
+/**
+ * Marks a MULTI whose EXEC was aborted by a WATCHed key (EXEC replied nil). No error was thrown:
+ * the client resolved, so this is read from a successful result (an Outcome's OnSuccess).
+ */
 export function recordWatchConflict(span: Span): void {
   if (!span.isRecording()) return;
   span.setAttribute(ATTR_ERROR_TYPE, WATCH_CONFLICT_ERROR_TYPE);
   span.setStatus({ code: SpanStatusCode.ERROR, message: 'EXEC aborted: a watched key changed' });
 }
+
+/** The OnSuccess of a transaction resolved with EXEC's reply itself: nil is a WATCH conflict. */
+export const recordNilExecReply: OnSuccess = (span, reply) => {
+  if (reply === null) recordWatchConflict(span);
+};
 
 /** The error prefix Redis replies start with: `WRONGTYPE`, `ERR`, `EXECABORT`, `NOSCRIPT`... */
 const REDIS_ERROR_PREFIX = /^([A-Z][A-Z0-9_]+)(?:\s|$)/;
@@ -393,10 +401,10 @@ export function redisErrorType(error: unknown): { type: string; statusCode?: str
   const message = errorMessage(error);
   const prefix = message === undefined ? undefined : REDIS_ERROR_PREFIX.exec(message)?.[1];
   if (prefix !== undefined) return { type: prefix, statusCode: prefix };
+  // The shared rule (code, else name); a plain `Error` name says less than the class.
+  const type = errorType(error);
+  if (type !== 'Error' && type !== ERROR_TYPE_VALUE_OTHER) return { type };
   if (error === null || typeof error !== 'object') return { type: ERROR_TYPE_VALUE_OTHER };
-  const { code, name } = error as { code?: unknown; name?: unknown };
-  if (typeof code === 'string' && code !== '') return { type: code };
-  if (typeof name === 'string' && name !== '' && name !== 'Error') return { type: name };
   const constructorName = (error as { constructor?: { name?: unknown } }).constructor?.name;
   if (typeof constructorName === 'string' && constructorName !== '' && constructorName !== 'Error' && constructorName !== 'Object') {
     return { type: constructorName };
