@@ -12,7 +12,7 @@ import {
   type RedisTarget,
 } from '../shared/redis-command';
 import type { InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
-import { Outcome } from '../../src/instrumentation/outcome';
+import { outcomeOf, type Outcome } from '../../src/instrumentation/outcome';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
@@ -83,15 +83,6 @@ function settle(outcome: Outcome, span: Span, message: TracedMessage): void {
   else outcome.end(span, undefined, message.result);
 }
 
-/** The Outcome of a transaction (EXEC's nil reply marks a WATCH conflict), one per instrumentation context. */
-const transactionOutcomes = new WeakMap<InstrumentationContext, Outcome>();
-
-function transactionOutcome(ctx: InstrumentationContext<DatabaseSettings>): Outcome {
-  let outcome = transactionOutcomes.get(ctx);
-  if (outcome === undefined) transactionOutcomes.set(ctx, (outcome = new Outcome(ctx, describeRedisFailure, recordNilExecReply)));
-  return outcome;
-}
-
 function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const parent = databaseSpanParent(ctx);
   const span = parent === undefined ? undefined : startTransactionSpan(ctx.tracer, parent, messageTarget(message));
@@ -111,7 +102,7 @@ function onTransactionSettled(message: TracedMessage, ctx: InstrumentationContex
   const transaction = transactions.get(message);
   if (transaction === undefined) return;
   transactions.delete(message);
-  if (transaction.span !== undefined) settle(transactionOutcome(ctx), transaction.span, message);
+  if (transaction.span !== undefined) settle(outcomeOf(ctx, describeRedisFailure, recordNilExecReply), transaction.span, message);
 }
 
 function onConnectStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {

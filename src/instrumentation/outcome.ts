@@ -78,9 +78,9 @@ export function recordFailure(span: Span, error: unknown, describe: DescribeFail
  */
 export class Outcome {
   constructor(
-    private readonly ctx: InstrumentationContext,
-    private readonly describe: DescribeFailure = describeError,
-    private readonly onSuccess?: OnSuccess,
+    readonly ctx: InstrumentationContext,
+    readonly describe: DescribeFailure = describeError,
+    readonly onSuccess?: OnSuccess,
   ) {}
 
   /**
@@ -191,25 +191,22 @@ export class Outcome {
   }
 }
 
-const outcomes = new WeakMap<InstrumentationContext, Map<DescribeFailure, Outcome>>();
-/** The last one asked for: a run of messages of one instrumentation costs two comparisons each. */
-let recentContext: InstrumentationContext | undefined;
-let recentDescription: DescribeFailure | undefined;
-let recentOutcome: Outcome | undefined;
+/** The Outcomes made by outcomeOf, per context: a handful each (one per kind of call). */
+const outcomes = new WeakMap<InstrumentationContext, Outcome[]>();
+/** The last one asked for: a run of messages of one kind costs three comparisons each. */
+let recent: Outcome | undefined;
 
 /**
- * The Outcome of `ctx` for `describe`, made on first use. For instrumentations whose spans end in
- * diagnostics channel subscribers, which are handed their context with each message; wrappers
- * make theirs once in patch() instead.
+ * The Outcome of `ctx` for `describe` and `onSuccess`, made on first use. For instrumentations
+ * whose spans end in diagnostics channel subscribers, which are handed their context with each
+ * message; wrappers make theirs once in patch() instead.
  */
-export function outcomeOf(ctx: InstrumentationContext, describe: DescribeFailure = describeError): Outcome {
-  if (ctx === recentContext && describe === recentDescription) return recentOutcome!;
-  let byDescription = outcomes.get(ctx);
-  if (byDescription === undefined) outcomes.set(ctx, (byDescription = new Map()));
-  let outcome = byDescription.get(describe);
-  if (outcome === undefined) byDescription.set(describe, (outcome = new Outcome(ctx, describe)));
-  recentContext = ctx;
-  recentDescription = describe;
-  recentOutcome = outcome;
+export function outcomeOf(ctx: InstrumentationContext, describe: DescribeFailure = describeError, onSuccess?: OnSuccess): Outcome {
+  if (recent !== undefined && recent.ctx === ctx && recent.describe === describe && recent.onSuccess === onSuccess) return recent;
+  let made = outcomes.get(ctx);
+  if (made === undefined) outcomes.set(ctx, (made = []));
+  let outcome = made.find((candidate) => candidate.describe === describe && candidate.onSuccess === onSuccess);
+  if (outcome === undefined) made.push((outcome = new Outcome(ctx, describe, onSuccess)));
+  recent = outcome;
   return outcome;
 }

@@ -132,9 +132,12 @@ describe('Outcome', () => {
     expect(failing.errors.map((error) => (error as Error).message)).toEqual(['describe bug', 'onSuccess bug']);
   });
 
-  it('outcomeOf(): one Outcome per context and description', () => {
+  it('outcomeOf(): one Outcome per context, description and success hook', () => {
     expect(outcomeOf(ctx)).toBe(outcomeOf(ctx));
     expect(outcomeOf(ctx, describeError)).toBe(outcomeOf(ctx));
     expect(outcomeOf(ctx, () => ({}))).not.toBe(outcomeOf(ctx));
+    const onSuccess = () => undefined;
+    expect(outcomeOf(ctx, describeError, onSuccess)).not.toBe(outcomeOf(ctx));
+    expect(outcomeOf(ctx, describeError, onSuccess)).toBe(outcomeOf(ctx, describeError, onSuccess));
   });
 });
