@@ -1,8 +1,11 @@
 import type { Instrumentation } from '../src/instrumentation/types';
+import { expressInstrumentation } from './express';
 import { fastifyInstrumentation } from './fastify';
 import { fetchInstrumentation } from './fetch';
 import { httpInstrumentation } from './http';
 import { ioredisInstrumentation } from './ioredis';
+import { koaInstrumentation } from './koa';
+import { nestjsInstrumentation } from './nestjs';
 import { redisInstrumentation } from './redis';
 import { pgInstrumentation } from './pg';
 
@@ -11,6 +14,9 @@ export const INSTRUMENTATIONS: readonly Instrumentation[] = [
   httpInstrumentation,
   fetchInstrumentation,
   fastifyInstrumentation,
+  expressInstrumentation,
+  koaInstrumentation,
+  nestjsInstrumentation,
   redisInstrumentation,
   ioredisInstrumentation,
   pgInstrumentation,

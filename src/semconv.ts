@@ -142,3 +142,13 @@ export const ATTR_CODE_FUNCTION_NAME = 'code.function.name';
 // --- fastify: not in the semantic conventions; this agent's own names for its Fastify spans ---
 export const ATTR_FASTIFY_HOOK_NAME = 'fastify.hook.name';
 export const ATTR_FASTIFY_PLUGIN_NAME = 'fastify.plugin.name';
+
+// --- express, koa, nestjs: not in the semantic conventions; this agent's own names ---
+/** What an Express span stands for: `middleware`, `router`, `app` (a mounted sub-application) or `request_handler`. */
+export const ATTR_EXPRESS_TYPE = 'express.type';
+/** What a Koa span stands for: `middleware`, `router` or `request_handler`. */
+export const ATTR_KOA_TYPE = 'koa.type';
+/** What a NestJS span stands for: `handler`, `guard`, `interceptor` or `pipe`. */
+export const ATTR_NESTJS_TYPE = 'nestjs.type';
+/** The controller class of a NestJS handler span (`ArticlesController`). */
+export const ATTR_NESTJS_CONTROLLER = 'nestjs.controller';

@@ -1,9 +1,9 @@
 import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
-import { getServerRequest } from '../../src/instrumentation/http-server-request';
+import { endWithResponse } from '../../src/instrumentation/http-server-request';
 import { isThenable } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_HTTP_ROUTE } from '../../src/semconv';
-import type { FastifySettings } from './index';
+import type { FrameworkSettings } from '../../src/instrumentation/framework';
 import { dressAs, isTracedWrapper, stateOf, type RequestState } from './request-state';
 
 /**
@@ -12,7 +12,7 @@ import { dressAs, isTracedWrapper, stateOf, type RequestState } from './request-
  * - a handler that returns a value, or has already sent (or hijacked) the reply: at once;
  * - a callback-style handler: when its reply is sent (the onSend hook below), or fails (onError);
  * - a reply that never goes through onSend (hijacked later, connection aborted): when the
- *   response ends, through the http server request's onEnd.
+ *   response ends (endWithResponse).
  * Whichever comes first ends it (Outcome ends a span once); the others find it ended.
  */
 
@@ -27,7 +27,7 @@ interface Reply {
  * Wraps a route handler so each call is an INTERNAL span, child of the server span, active while
  * the handler runs, so the work it starts (queries, calls) is its child.
  */
-export function wrapHandler(handler: Handler, route: string, ctx: InstrumentationContext<FastifySettings>): Handler {
+export function wrapHandler(handler: Handler, route: string, ctx: InstrumentationContext<FrameworkSettings>): Handler {
   if (typeof handler !== 'function' || isTracedWrapper(handler)) return handler;
   const functionName = handler.name || undefined;
   const spanName = `handler ${route}`;
@@ -57,7 +57,7 @@ export function wrapHandler(handler: Handler, route: string, ctx: Instrumentatio
     } else if (result !== undefined || (reply as Reply).sent === true) {
       endHandlerSpan(state);
     } else {
-      endWithResponse(state);
+      endWithResponse(state.serverContext, span);
     }
     return result;
   };
@@ -82,10 +82,4 @@ export function endHandlerOnSend(request: unknown, _reply: unknown, payload: unk
 /** onError: the handler failed (passed an error to the reply, or threw): recorded on its span. */
 export function endHandlerOnError(state: RequestState, error: unknown): void {
   endHandlerSpan(state, error);
-}
-
-/** A callback-style handler whose reply never comes through onSend (hijacked, aborted) ends with the response. */
-function endWithResponse(state: RequestState): void {
-  const serverRequest = getServerRequest(state.serverContext);
-  if (serverRequest !== undefined && serverRequest.onEnd === undefined) serverRequest.onEnd = () => endHandlerSpan(state);
 }

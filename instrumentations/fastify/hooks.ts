@@ -2,7 +2,7 @@ import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
 import { isThenable } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_FASTIFY_HOOK_NAME, ATTR_FASTIFY_PLUGIN_NAME } from '../../src/semconv';
-import type { FastifySettings } from './index';
+import type { FrameworkSettings } from '../../src/instrumentation/framework';
 import { dressAs, isTracedWrapper, stateOf } from './request-state';
 
 /** The request lifecycle hooks that get a span of their own. */
@@ -22,7 +22,7 @@ export function wrapHook<F extends HookFunction>(
   hookName: string,
   hook: F,
   pluginName: string | undefined,
-  ctx: InstrumentationContext<FastifySettings>,
+  ctx: InstrumentationContext<FrameworkSettings>,
 ): F {
   if (typeof hook !== 'function' || isTracedWrapper(hook)) return hook;
   const functionName = hook.name || undefined;

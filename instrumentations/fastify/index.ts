@@ -15,8 +15,8 @@
  * The server span itself belongs to the http instrumentation (Fastify serves through node:http),
  * so the two together give one SERVER span per request, never two.
  *
- * OTEL_INSTRUMENTATION_FASTIFY_SPANS: `all` (handler and hooks, the default), `handler`, or
- * `none` (route naming only).
+ * OTEL_INSTRUMENTATION_FASTIFY_SPANS: `handler` (the default), `all` (handler and hooks) or
+ * `route` (route naming only), as for every framework (see framework.ts).
  *
  * Supported: fastify >=4 <6 (checked on the instance's version; others are left alone, with an
  * info line). Limitations: instances created before the agent started are not seen; hooks and
@@ -25,12 +25,13 @@
  */
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
 import { agentContext } from '../../src/instrumentation/api';
+import { briefName, frameworkOutcome, readFrameworkSettings, type FrameworkSettings } from '../../src/instrumentation/framework';
 import { setHttpRoute, setHttpServerError } from '../../src/instrumentation/http-server-request';
 import { satisfies } from '../../src/instrumentation/version-range';
 import { wrap } from '../../src/instrumentation/wrap';
 import { endHandlerOnError, endHandlerOnSend, wrapHandler } from './handler';
 import { TRACED_HOOKS, wrapHook } from './hooks';
-import { fastifyOutcome, stateOf, trackRequest } from './request-state';
+import { stateOf, trackRequest } from './request-state';
 
 export const SUPPORTED_FASTIFY = '>=4 <6';
 
@@ -59,7 +60,7 @@ interface RouteOptions {
   [hook: string]: unknown;
 }
 
-function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContext<FastifySettings>): void {
+function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContext<FrameworkSettings>): void {
   if (fastify === null || typeof fastify !== 'object' || fastify[kInstrumented] === true) return;
   const version = fastify.version;
   if (typeof version !== 'string' || !satisfies(version, SUPPORTED_FASTIFY)) {
@@ -69,7 +70,7 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
   Object.defineProperty(fastify, kInstrumented, { value: true });
   const mode = ctx.settings.spans;
   const addHook = fastify.addHook;
-  const outcome = fastifyOutcome(ctx);
+  const outcome = frameworkOutcome(ctx);
 
   addHook.call(fastify, 'onRequest', function tracingOnRequest(request: FastifyRequest, _reply: unknown, done: Done) {
     try {
@@ -97,7 +98,7 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
     }
     done();
   });
-  if (mode === 'none') return;
+  if (mode === 'route') return;
 
   addHook.call(fastify, 'onSend', endHandlerOnSend);
   addHook.call(fastify, 'onRoute', function tracingOnRoute(this: FastifyInstance, route: RouteOptions) {
@@ -140,30 +141,25 @@ function routeOf(request: FastifyRequest): string | undefined {
   return typeof url === 'string' && url !== '' ? url : undefined;
 }
 
-function wrapRouteHooks(route: RouteOptions, hookName: string, pluginName: string | undefined, ctx: InstrumentationContext<FastifySettings>): void {
+function wrapRouteHooks(route: RouteOptions, hookName: string, pluginName: string | undefined, ctx: InstrumentationContext<FrameworkSettings>): void {
   const hooks = route[hookName];
   if (typeof hooks === 'function') route[hookName] = wrapHook(hookName, hooks as never, pluginName, ctx);
   else if (Array.isArray(hooks)) route[hookName] = hooks.map((hook) => wrapHook(hookName, hook, pluginName, ctx));
 }
 
-/** The plugin registering a hook or route, when it is a named plugin (not the root instance). */
+/**
+ * The plugin registering a hook or route, briefly (Fastify names a child instance after its whole
+ * plugin chain, and @fastify/autoload's plugins after their file's absolute path); undefined for
+ * the root instance.
+ */
 function pluginNameOf(instance: FastifyInstance | undefined): string | undefined {
-  const name = instance?.pluginName;
-  return typeof name === 'string' && name !== '' && name !== 'fastify' ? name : undefined;
+  const name = briefName(instance?.pluginName);
+  return name !== 'fastify' ? name : undefined;
 }
 
-export const FASTIFY_SPAN_MODES = ['all', 'handler', 'none'] as const;
-
-export interface FastifySettings {
-  /** OTEL_INSTRUMENTATION_FASTIFY_SPANS: which spans to make besides naming the server span after its route. */
-  readonly spans: (typeof FASTIFY_SPAN_MODES)[number];
-}
-
-export const fastifyInstrumentation: Instrumentation<FastifySettings> = {
+export const fastifyInstrumentation: Instrumentation<FrameworkSettings> = {
   name: 'fastify',
-  readSettings(env) {
-    return { spans: env.oneOf('OTEL_INSTRUMENTATION_FASTIFY_SPANS', FASTIFY_SPAN_MODES, 'all') };
-  },
+  readSettings: (env) => readFrameworkSettings(env, 'FASTIFY'),
   channels: [
     {
       channel: 'fastify.initialization',

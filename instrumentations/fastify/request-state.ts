@@ -1,8 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { Outcome, type DescribeFailure } from '../../src/instrumentation/outcome';
+import type { Outcome } from '../../src/instrumentation/outcome';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
-import type { InstrumentationContext } from '../../src/instrumentation/types';
-import type { FastifySettings } from './index';
 
 /** What the instrumentation tracks per Fastify request (keyed by Fastify's Request object). */
 export interface RequestState {
@@ -24,19 +22,6 @@ export function trackRequest(request: object, serverContext: Context, outcome: O
 
 export function stateOf(request: unknown): RequestState | undefined {
   return request !== null && typeof request === 'object' ? states.get(request) : undefined;
-}
-
-/**
- * A failed hook or handler: an exception event and error status on the span where the error
- * happened. No error.type: the conventions give INTERNAL spans of a framework none, and the
- * server span gets it from the response.
- */
-const describeFastifyFailure: DescribeFailure = (error) =>
-  error instanceof Error ? { exception: error, message: error.message } : { message: String(error) };
-
-/** How Fastify hook and handler spans end. */
-export function fastifyOutcome(ctx: InstrumentationContext<FastifySettings>): Outcome {
-  return new Outcome(ctx, describeFastifyFailure);
 }
 
 /** Marks the instrumentation's wrappers of hooks and handlers, so that a function is never wrapped twice. */

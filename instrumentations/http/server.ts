@@ -110,7 +110,7 @@ const describeServerFailure: DescribeFailure = () => CLOSED_EARLY;
 class ServerRequestState implements ServerRequest, EmitHook {
   route: string | undefined = undefined;
   errorType: string | undefined = undefined;
-  onEnd: (() => void) | undefined = undefined;
+  spansEndingWithResponse: Span[] | undefined = undefined;
   /** The context of the request: its span, active while the handler runs. */
   emitContext: Context = ROOT_CONTEXT;
   private ended = false;
@@ -144,12 +144,10 @@ class ServerRequestState implements ServerRequest, EmitHook {
       }
       captureHeaders(span, httpResponseHeaderAttribute, this.settings.ctx.settings.serverResponseHeaders, response, outgoingHeader);
     }
-    if (this.onEnd !== undefined) {
-      try {
-        this.onEnd();
-      } catch (error) {
-        this.settings.ctx.reportError(error);
-      }
+    const frameworkSpans = this.spansEndingWithResponse;
+    if (frameworkSpans !== undefined) {
+      this.spansEndingWithResponse = undefined;
+      for (let i = frameworkSpans.length - 1; i >= 0; i--) this.settings.outcome.end(frameworkSpans[i]!);
     }
     if (aborted) this.settings.outcome.fail(span, undefined);
     else this.settings.outcome.end(span);

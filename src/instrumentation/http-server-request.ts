@@ -16,8 +16,11 @@ export interface ServerRequest {
   route: string | undefined;
   /** The type of the error a framework handled, reported as error.type if the response is a 5xx. */
   errorType: string | undefined;
-  /** Called once when the request's span ends (a framework's last chance to end its own spans). */
-  onEnd: (() => void) | undefined;
+  /**
+   * A framework's spans still open when the response ends (a handler that never called next,
+   * a reply sent from a callback): ended then, just before the server span.
+   */
+  spansEndingWithResponse: Span[] | undefined;
 }
 
 const SERVER_REQUEST_KEY = createContextKey('tracelet http server request');
@@ -43,6 +46,14 @@ export function setHttpRoute(context: Context, route: string): boolean {
   request.span.setAttribute(ATTR_HTTP_ROUTE, route);
   request.span.updateName(httpSpanName(request.method, route));
   return true;
+}
+
+/** Ends this span (if nothing ended it before) when the request's response ends. */
+export function endWithResponse(context: Context, span: Span): void {
+  const request = getServerRequest(context);
+  if (request === undefined) return;
+  if (request.spansEndingWithResponse === undefined) request.spansEndingWithResponse = [span];
+  else request.spansEndingWithResponse.push(span);
 }
 
 /**
