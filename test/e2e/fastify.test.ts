@@ -1,11 +1,7 @@
-import type { Server } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeAppDir } from '../helpers/app-dir';
-import { headerNames, listen, send, type Listening } from '../helpers/http-client';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { onlyOne } from '../helpers/received-spans';
-import { startApp, type App, type Preload } from '../helpers/run-app';
+import { named, serverOf, startFrameworkApp, stopFrameworkApp, traceOf, upstreamTraceparents, type FrameworkApp } from '../helpers/framework-app';
+import { headerNames, send } from '../helpers/http-client';
+import type { Preload } from '../helpers/run-app';
 import { CLIENT, ERROR, INTERNAL, SERVER } from '../helpers/span-kinds';
 
 /** Fastify 4 and 5 installed side by side (npm aliases), each with the @fastify/cors of its line. */
@@ -14,82 +10,21 @@ const VERSIONS = {
   5: { fastify: 'fastify-v5', cors: 'fastify-cors-v5' },
 } as const;
 
-/** The traceparent each upstream call arrived with, by profile id. */
-const upstreamTraceparents = new Map<string, string | undefined>();
-
-/** The service the application calls from GET /api/users/:id (not traced: it is the test). */
-function startUpstream(): Promise<Listening> {
-  return listen((req, res) => {
-    const id = req.url?.split('/').pop() ?? '';
-    upstreamTraceparents.set(id, req.headers.traceparent as string | undefined);
-    res.end(`profile-${id}`);
-  });
-}
-
-interface Running {
-  readonly app: App;
-  readonly url: string;
-  readonly version: string;
-  readonly receiver: OtlpReceiver;
-  readonly upstream: Server;
-}
-
-async function startFastify(
-  major: 4 | 5,
-  script: 'fastify-app.cjs' | 'fastify-app.mjs',
-  preload: Preload,
-  env: Record<string, string> = {},
-): Promise<Running> {
-  const receiver = await OtlpReceiver.start();
-  const upstream = await startUpstream();
-  const dir = makeAppDir({
-    fixtures: [script, 'fastify-app-build.cjs'],
-    links: ['@opentelemetry/api'],
-    linkedAliases: { fastify: VERSIONS[major].fastify, '@fastify/cors': VERSIONS[major].cors },
-  });
-  const app = startApp({
-    script: join(dir, script),
-    cwd: dir,
+function startFastify(major: 4 | 5, script: 'fastify-app.cjs' | 'fastify-app.mjs', preload: Preload, env: Record<string, string> = {}) {
+  return startFrameworkApp({
+    script,
     preload,
-    env: {
-      OTEL_SERVICE_NAME: 'fastify-app',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-      UPSTREAM: upstream.url,
-      ...env,
+    framework: 'fastify',
+    dir: {
+      fixtures: ['fastify-app-build.cjs'],
+      links: ['@opentelemetry/api'],
+      linkedAliases: { fastify: VERSIONS[major].fastify, '@fastify/cors': VERSIONS[major].cors },
     },
+    env,
   });
-  const [, port, version] = await app.waitFor(/listening (\d+) fastify (\S+)/);
-  return { app, url: `http://127.0.0.1:${port}`, version: version!, receiver, upstream: upstream.server };
 }
 
-async function stop(running: Running | undefined): Promise<void> {
-  if (running === undefined) return;
-  await running.app.stop();
-  running.upstream.close();
-  await running.receiver.close();
-}
-
-/** The spans of the trace whose server span has this url.path (and, if given, this status code). */
-function traceOf(running: Running, path: string, minimum: number, status?: number): Promise<ReceivedSpan[]> {
-  const complete = (spans: ReceivedSpan[]) => {
-    const server = spans.find(
-      (s) => s.kind === SERVER && s.attributes['url.path'] === path && (status === undefined || s.attributes['http.response.status_code'] === status),
-    );
-    if (server === undefined) return undefined;
-    const trace = spans.filter((s) => s.traceId === server.traceId);
-    return trace.length >= minimum ? trace : undefined;
-  };
-  const failure = () => `no complete trace for ${path}: ${JSON.stringify(running.receiver.spans.map((s) => s.name))}`;
-  return running.receiver.waitUntil(complete, 10_000, failure);
-}
-
-const serverOf = (trace: ReceivedSpan[]) => trace.find((s) => s.kind === SERVER)!;
-const named = (trace: ReceivedSpan[], name: string) =>
-  onlyOne(
-    trace.filter((s) => s.name === name),
-    `one span named "${name}" in ${trace.map((s) => s.name).join(', ')}`,
-  );
+const stop = stopFrameworkApp;
 
 for (const major of [4, 5] as const) {
   for (const [script, preload] of [
@@ -97,14 +32,14 @@ for (const major of [4, 5] as const) {
     ['fastify-app.mjs', 'import'],
   ] as const) {
     describe(`Fastify ${major}, ${script} (--${preload})`, () => {
-      let running: Running;
+      let running: FrameworkApp;
       beforeAll(async () => {
         running = await startFastify(major, script, preload, { OTEL_INSTRUMENTATION_FASTIFY_SPANS: 'all' });
       });
       afterAll(async () => stop(running));
 
       it(`runs the installed Fastify ${major}, and the instrumentation patched it`, async () => {
-        expect(running.version.startsWith(`${major}.`)).toBe(true);
+        expect(running.banner[0]!.startsWith(`${major}.`)).toBe(true);
         await send(`${running.url}/hello`);
         const trace = await traceOf(running, '/hello', 2);
         expect(serverOf(trace).name).toBe('GET /hello');

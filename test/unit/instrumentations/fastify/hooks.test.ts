@@ -2,7 +2,8 @@ import { fastifyInstrumentation } from '../../../../instrumentations/fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wrapHandler } from '../../../../instrumentations/fastify/handler';
 import { wrapHook } from '../../../../instrumentations/fastify/hooks';
-import { fastifyOutcome, trackRequest } from '../../../../instrumentations/fastify/request-state';
+import { trackRequest } from '../../../../instrumentations/fastify/request-state';
+import { frameworkOutcome } from '../../../../src/instrumentation/framework';
 import { agentContext } from '../../../../src/api/active';
 import { ROOT_CONTEXT } from '../../../../src/api/context';
 import { getSpan, setSpan } from '../../../../src/api/trace';
@@ -21,7 +22,7 @@ function setup() {
   const ctx = instrumentationContext(fastifyInstrumentation, tracer, {}, { throwErrors: true });
   const server = tracer.startSpan('server');
   const request = {};
-  trackRequest(request, setSpan(ROOT_CONTEXT, server), fastifyOutcome(ctx));
+  trackRequest(request, setSpan(ROOT_CONTEXT, server), frameworkOutcome(ctx));
   return { ctx, processor, server, request };
 }
 
