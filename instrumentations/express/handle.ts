@@ -1,12 +1,12 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
-import type { FrameworkSettings } from '../../src/instrumentation/framework';
+import { isTracedAbove, type FrameworkSettings } from '../../src/instrumentation/framework';
 import { endWithResponse, getServerRequest, setHttpRoute, setHttpServerError } from '../../src/instrumentation/http-server-request';
 import type { Outcome } from '../../src/instrumentation/outcome';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_EXPRESS_TYPE, ATTR_HTTP_ROUTE } from '../../src/semconv';
-import { handlerName, joinPaths, kKind, kMountPath, routeTemplate, type Layer, type LayerKind } from './layers';
+import { handlerName, joinPaths, lastHandler, kKind, kMountPath, routeTemplate, type Layer, type LayerKind } from './layers';
 
 /**
  * What happens when Express hands a request to one of a router's layers (Layer's
@@ -156,7 +156,7 @@ function run(visit: Visit, original: Function, layer: Layer, args: unknown[], ou
 function enterRoute(layer: Layer, state: RequestState, ctx: InstrumentationContext<FrameworkSettings>): Visit | undefined {
   const template = routeTemplate(layer, state.prefix);
   setHttpRoute(state.serverContext, template);
-  if (ctx.settings.spans === 'route') return undefined;
+  if (ctx.settings.spans === 'route' || isTracedAbove(lastHandler(layer))) return undefined;
   const span = ctx.tracer.startSpan(`handler ${template}`, { kind: SpanKind.INTERNAL }, state.parent);
   if (span.isRecording()) {
     span.setAttribute(ATTR_EXPRESS_TYPE, 'request_handler');

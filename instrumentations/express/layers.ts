@@ -17,7 +17,7 @@ export const kRouteTemplate = Symbol('tracelet.express.routeTemplate');
 export interface Layer {
   handle: Function;
   name?: string;
-  route?: { path?: unknown; stack?: Array<{ name?: string }> };
+  route?: { path?: unknown; stack?: Array<{ name?: string; handle?: unknown }> };
   [kKind]?: LayerKind;
   [kMountPath]?: string;
   [kRouteTemplate]?: { readonly prefix: string; readonly template: string };
@@ -85,6 +85,12 @@ export function routeTemplate(layer: Layer, prefix: string): string {
   const template = joinPaths(prefix, declaredPath(layer.route?.path));
   layer[kRouteTemplate] = { prefix, template };
   return template;
+}
+
+/** The function a route ends with: its handler. */
+export function lastHandler(layer: Layer): unknown {
+  const stack = layer.route?.stack;
+  return Array.isArray(stack) && stack.length !== 0 ? stack[stack.length - 1]!.handle : undefined;
 }
 
 /** The name of a route's handler: its last function, when named. */

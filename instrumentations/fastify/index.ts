@@ -25,7 +25,7 @@
  */
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
 import { agentContext } from '../../src/instrumentation/api';
-import { briefName, frameworkOutcome, readFrameworkSettings, type FrameworkSettings } from '../../src/instrumentation/framework';
+import { briefName, frameworkOutcome, isTracedAbove, readFrameworkSettings, type FrameworkSettings } from '../../src/instrumentation/framework';
 import { setHttpRoute, setHttpServerError } from '../../src/instrumentation/http-server-request';
 import { satisfies } from '../../src/instrumentation/version-range';
 import { wrap } from '../../src/instrumentation/wrap';
@@ -104,7 +104,7 @@ function instrumentInstance(fastify: FastifyInstance, ctx: InstrumentationContex
   addHook.call(fastify, 'onRoute', function tracingOnRoute(this: FastifyInstance, route: RouteOptions) {
     try {
       const url = typeof route.url === 'string' ? route.url : '';
-      if (typeof route.handler === 'function') route.handler = wrapHandler(route.handler as never, url, ctx);
+      if (typeof route.handler === 'function' && !isTracedAbove(route.handler)) route.handler = wrapHandler(route.handler as never, url, ctx);
       if (mode === 'all') for (const hookName of TRACED_HOOKS) wrapRouteHooks(route, hookName, pluginNameOf(this), ctx);
     } catch (error) {
       ctx.reportError(error);

@@ -65,3 +65,23 @@ export function briefName(name: unknown): string | undefined {
   last = last.trim();
   return last === '' || last.length > 80 ? undefined : last;
 }
+
+/**
+ * A route handler that a framework built on top of another traces itself (NestJS registers its
+ * controllers' handlers on Express or Fastify): the router underneath still names the route, but
+ * makes no handler span of its own, so a request reads `GET /api/articles/:id` >
+ * `ArticlesController.findOne`, not two spans for one handler.
+ */
+const kTracedAbove = Symbol('tracelet.framework.tracedAbove');
+
+export function markTracedAbove(handler: Function): void {
+  try {
+    Object.defineProperty(handler, kTracedAbove, { value: true });
+  } catch {
+    // a frozen function keeps both spans
+  }
+}
+
+export function isTracedAbove(handler: unknown): boolean {
+  return typeof handler === 'function' && (handler as { [kTracedAbove]?: boolean })[kTracedAbove] === true;
+}

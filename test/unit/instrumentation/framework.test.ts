@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnvReader } from '../../../src/config/env';
-import { briefName, readFrameworkSettings } from '../../../src/instrumentation/framework';
+import { briefName, isTracedAbove, markTracedAbove, readFrameworkSettings } from '../../../src/instrumentation/framework';
 
 describe('briefName', () => {
   it('keeps a plain function or plugin name as it is', () => {
@@ -41,5 +41,19 @@ describe('readFrameworkSettings', () => {
     expect(read({ OTEL_INSTRUMENTATION_EXPRESS_SPANS: 'everything' })).toEqual({ spans: 'handler' });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('OTEL_INSTRUMENTATION_EXPRESS_SPANS');
+  });
+});
+
+describe('markTracedAbove', () => {
+  it('marks a handler that a framework on top traces itself, without changing it', () => {
+    const handler = function proxy(_request: unknown, _response: unknown) {};
+    expect(isTracedAbove(handler)).toBe(false);
+    markTracedAbove(handler);
+    expect(isTracedAbove(handler)).toBe(true);
+    expect([handler.name, handler.length, Object.keys(handler)]).toEqual(['proxy', 2, []]);
+    expect(isTracedAbove(undefined)).toBe(false);
+    const frozen = Object.freeze(() => undefined);
+    markTracedAbove(frozen);
+    expect(isTracedAbove(frozen)).toBe(false);
   });
 });
