@@ -12,6 +12,7 @@ import {
 import { headerNames, send } from '../helpers/http-client';
 import { onlyOne } from '../helpers/received-spans';
 import type { Preload } from '../helpers/run-app';
+import { requirePostgres } from '../helpers/servers';
 import { CLIENT, ERROR, INTERNAL, SERVER, UNSET } from '../helpers/span-kinds';
 
 /** Express 4 and 5 installed side by side (npm aliases), given to the app under the name `express`. */
@@ -207,6 +208,48 @@ for (const major of [4, 5] as const) {
     });
   }
 }
+
+describe('two Express services, one calling PostgreSQL and the other', () => {
+  beforeAll(requirePostgres);
+
+  it('make one trace, with each side named after its route and the handler the parent of its query and call', async () => {
+    const callee = await startExpress(5, 'express-app.cjs', 'require');
+    const caller = await startFrameworkApp({
+      script: 'express-app.mjs',
+      preload: 'import',
+      framework: 'express',
+      dir: { fixtures: ['express-app-build.cjs'], aliases: { express: INSTALLED[4] }, links: ['pg'] },
+      env: { UPSTREAM: callee.url, OTEL_SERVICE_NAME: 'orders' },
+    });
+    try {
+      expect(await send(`${caller.url}/api/orders/12`)).toMatchObject({ status: 200, body: '{"order":12,"profile":"profile-12"}' });
+      // Each service exports to its own receiver: together, one trace.
+      const trace = [...(await settledTraceOf(caller, '/api/orders/12', 4)), ...(await settledTraceOf(callee, '/profile/12', 2))];
+      expect(new Set(trace.map((s) => s.traceId)).size).toBe(1);
+      const [server, calleeServer] = ['/api/orders/12', '/profile/12'].map((path) =>
+        onlyOne(
+          trace.filter((s) => s.kind === SERVER && s.attributes['url.path'] === path),
+          path,
+        ),
+      );
+      expect(server!.name).toBe('GET /api/orders/:id');
+      const handler = named(trace, 'handler /api/orders/:id');
+      expect(handler.parentSpanId).toBe(server!.spanId);
+      const query = named(trace, 'SELECT');
+      const call = onlyOne(
+        trace.filter((s) => s.kind === CLIENT && s.attributes['url.full'] !== undefined),
+        'one http client span',
+      );
+      expect([query.parentSpanId, call.parentSpanId]).toEqual([handler.spanId, handler.spanId]);
+      expect(calleeServer!.name).toBe('GET /profile/:id');
+      expect(calleeServer!.parentSpanId).toBe(call.spanId);
+      expect(named(trace, 'handler /profile/:id').parentSpanId).toBe(calleeServer!.spanId);
+    } finally {
+      await stop(caller);
+      await stop(callee);
+    }
+  });
+});
 
 describe('OTEL_INSTRUMENTATION_EXPRESS_SPANS=all', () => {
   for (const major of [4, 5] as const) {
