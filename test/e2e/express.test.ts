@@ -8,8 +8,10 @@ import {
   traceOf,
   upstreamTraceparents,
   type FrameworkApp,
+  expectSameAnswers,
+  type AppRequest,
 } from '../helpers/framework-app';
-import { headerNames, send } from '../helpers/http-client';
+import { send } from '../helpers/http-client';
 import { onlyOne } from '../helpers/received-spans';
 import type { Preload } from '../helpers/run-app';
 import { requirePostgres } from '../helpers/servers';
@@ -325,7 +327,7 @@ describe('Express behaves exactly as without the agent', () => {
         startExpress(major, 'express-app.cjs', 'none'),
       ]);
       try {
-        const requests: Array<[string, { method?: string; headers?: Record<string, string>; body?: string }]> = [
+        const requests: AppRequest[] = [
           ['/hello', {}],
           ['/api/users/3', {}],
           ['/api/users/3/settings', {}],
@@ -348,12 +350,7 @@ describe('Express behaves exactly as without the agent', () => {
           ['/nope', {}],
           ['/api/users/1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' }],
         ];
-        for (const [path, options] of requests) {
-          const [a, b] = await Promise.all([send(`${traced.url}${path}`, options), send(`${bare.url}${path}`, options)]);
-          const body = (text: string) => text.replace(/\/tmp\/tracelet-app-[^/]+\//g, '');
-          expect({ path, status: a.status, body: body(a.body) }).toEqual({ path, status: b.status, body: body(b.body) });
-          expect(headerNames(a.headers)).toEqual(headerNames(b.headers));
-        }
+        await expectSameAnswers(traced, bare, requests, (body) => body.replace(/\/tmp\/tracelet-app-[^/]+\//g, ''));
       } finally {
         await Promise.all([stop(traced), stop(bare)]);
       }

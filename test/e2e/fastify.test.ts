@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { named, serverOf, startFrameworkApp, stopFrameworkApp, traceOf, upstreamTraceparents, type FrameworkApp } from '../helpers/framework-app';
-import { headerNames, send } from '../helpers/http-client';
+import {
+  named,
+  serverOf,
+  startFrameworkApp,
+  stopFrameworkApp,
+  traceOf,
+  upstreamTraceparents,
+  type FrameworkApp,
+  expectSameAnswers,
+  type AppRequest,
+} from '../helpers/framework-app';
+import { send } from '../helpers/http-client';
 import type { Preload } from '../helpers/run-app';
 import { CLIENT, ERROR, INTERNAL, SERVER } from '../helpers/span-kinds';
 
@@ -234,7 +244,7 @@ describe('Fastify behaves exactly as without the agent', () => {
   it('answers every route the same', async () => {
     const [traced, bare] = await Promise.all([startFastify(5, 'fastify-app.mjs', 'import'), startFastify(5, 'fastify-app.mjs', 'none')]);
     try {
-      const requests: Array<[string, { method?: string; headers?: Record<string, string>; body?: string }]> = [
+      const requests: AppRequest[] = [
         ['/hello', {}],
         ['/api/users/3', {}],
         ['/api/later/4', {}],
@@ -249,11 +259,7 @@ describe('Fastify behaves exactly as without the agent', () => {
         ['/hello', { headers: { 'x-deny': 'yes' } }],
         ['/nope', {}],
       ];
-      for (const [path, options] of requests) {
-        const [a, b] = await Promise.all([send(`${traced.url}${path}`, options), send(`${bare.url}${path}`, options)]);
-        expect({ path, status: a.status, body: a.body }).toEqual({ path, status: b.status, body: b.body });
-        expect(headerNames(a.headers)).toEqual(headerNames(b.headers));
-      }
+      await expectSameAnswers(traced, bare, requests);
     } finally {
       await Promise.all([stop(traced), stop(bare)]);
     }

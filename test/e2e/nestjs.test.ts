@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { named, serverOf, settledTraceOf, stopFrameworkApp, traceOf, upstreamTraceparents, type FrameworkApp } from '../helpers/framework-app';
+import {
+  named,
+  serverOf,
+  settledTraceOf,
+  stopFrameworkApp,
+  traceOf,
+  upstreamTraceparents,
+  type FrameworkApp,
+  expectSameAnswers,
+  type AppRequest,
+} from '../helpers/framework-app';
 import { send } from '../helpers/http-client';
 import { nestInstall, nestRunsOnAppNode, startNestApp, type NestAdapter, type NestMajor } from '../helpers/nest-app';
 import { exceptionEvents, onlyOne } from '../helpers/received-spans';
@@ -381,7 +391,7 @@ describe('OTEL_INSTRUMENTATION_NESTJS_SPANS=route', () => {
 });
 
 /** Every route of the fixture, and how each is asked. */
-const REQUESTS: Array<[string, { method?: string; headers?: Record<string, string>; body?: string }]> = [
+const REQUESTS: AppRequest[] = [
   ['/api/articles/3', {}],
   ['/api/articles/missing', {}],
   ['/api/articles', { method: 'POST', headers: JSON_BODY, body: '{"title":" x "}' }],
@@ -415,12 +425,7 @@ for (const [major, adapter] of PAIRS) {
       });
       const [traced, bare] = await Promise.all([startNestApp(options('import')), startNestApp(options('none'))]);
       try {
-        for (const [path, request] of REQUESTS) {
-          const [a, b] = await Promise.all([send(`${traced.url}${path}`, request), send(`${bare.url}${path}`, request)]);
-          const { date: _a, ...headersA } = a.headers;
-          const { date: _b, ...headersB } = b.headers;
-          expect({ path, status: a.status, body: a.body, headers: headersA }).toEqual({ path, status: b.status, body: b.body, headers: headersB });
-        }
+        await expectSameAnswers(traced, bare, REQUESTS);
         // The traced application did trace them: one server span each.
         named(await traceOf(traced, '/api/articles/4/timed', 4), 'interceptor TimingInterceptor');
         const servers = (spans: ReceivedSpan[]) => spans.filter((s) => s.kind === SERVER);

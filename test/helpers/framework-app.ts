@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { makeAppDir, type AppDirOptions } from './app-dir';
-import { listen } from './http-client';
+import { expect } from 'vitest';
+import { listen, send } from './http-client';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 import { onlyOne } from './received-spans';
 import { startApp, type App, type Preload } from './run-app';
@@ -101,3 +102,33 @@ export const named = (trace: readonly ReceivedSpan[], name: string): ReceivedSpa
     trace.filter((s) => s.name === name),
     `one span named "${name}" in ${trace.map((s) => s.name).join(', ')}`,
   );
+
+export type SendOptions = NonNullable<Parameters<typeof send>[1]>;
+export type AppRequest = readonly [path: string, options: SendOptions];
+
+/** Headers whose values differ between two runs of the same app: the clock's, a file's mtime, a measured time. */
+const VARYING_HEADERS = new Set(['date', 'etag', 'last-modified', 'x-response-time']);
+
+const comparable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([name]) => !VARYING_HEADERS.has(name)));
+
+/**
+ * Sends each request to the app under the agent and to the same app without it: the same status,
+ * body (after `normalizeBody`, for what differs by the app's directory) and headers.
+ */
+export async function expectSameAnswers(
+  traced: FrameworkApp,
+  bare: FrameworkApp,
+  requests: readonly AppRequest[],
+  normalizeBody: (body: string) => string = (body) => body,
+): Promise<void> {
+  for (const [path, options] of requests) {
+    const [a, b] = await Promise.all([send(`${traced.url}${path}`, options), send(`${bare.url}${path}`, options)]);
+    const what = `${options.method ?? 'GET'} ${path} ${JSON.stringify(options.headers ?? {})}`;
+    expect({ what, status: a.status, body: normalizeBody(a.body), headers: comparable(a.headers) }).toEqual({
+      what,
+      status: b.status,
+      body: normalizeBody(b.body),
+      headers: comparable(b.headers),
+    });
+  }
+}
