@@ -52,8 +52,12 @@ export function wrapHandler(handler: Handler, route: string, ctx: Instrumentatio
     if (!recording) {
       // Nothing to end: an unsampled span costs no promise reaction and no response hook.
       state.handlerSpan = undefined;
-    } else if (isThenable(result)) {
+    } else if (result instanceof Promise) {
       state.outcome.observe(span, result);
+    } else if (isThenable(result)) {
+      // A lazy thenable (a query builder) does its work on each `then`: Fastify calls it once, the
+      // agent must not call it again. Its reply ends the span.
+      endWithResponse(state.serverContext, span);
     } else if (result !== undefined || (reply as Reply).sent === true) {
       endHandlerSpan(state);
     } else {

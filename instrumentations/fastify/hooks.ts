@@ -1,4 +1,5 @@
 import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
+import { endWithResponse } from '../../src/instrumentation/http-server-request';
 import { isThenable } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_FASTIFY_HOOK_NAME, ATTR_FASTIFY_PLUGIN_NAME } from '../../src/semconv';
@@ -55,7 +56,9 @@ export function wrapHook<F extends HookFunction>(
       outcome.fail(span, error);
       throw error;
     }
-    if (isThenable(result)) outcome.observe(span, result);
+    if (result instanceof Promise) outcome.observe(span, result);
+    // A lazy thenable does its work on each `then` (Fastify calls it once): it ends with the response.
+    else if (isThenable(result)) endWithResponse(state.serverContext, span);
     return result;
   }
 

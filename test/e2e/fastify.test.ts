@@ -95,6 +95,9 @@ for (const major of [4, 5] as const) {
         expect(await send(`${running.url}/api/later/8`)).toMatchObject({ status: 200, body: '{"later":"8"}' });
         expect(await send(`${running.url}/api/stream`)).toMatchObject({ status: 200, body: 'abc' });
         expect(await send(`${running.url}/api/hijack`)).toMatchObject({ status: 200, body: 'hijacked' });
+        // A lazy thenable's work runs once, as without the agent.
+        expect(await send(`${running.url}/api/lazy`)).toMatchObject({ status: 200, body: '{"runs":1}' });
+        named(await traceOf(running, '/api/lazy', 6), 'handler /api/lazy');
         const later = named(await traceOf(running, '/api/later/8', 6), 'handler /api/later/:id');
         expect(BigInt(later.endTimeUnixNano) - BigInt(later.startTimeUnixNano)).toBeGreaterThanOrEqual(15_000_000n);
         const stream = await traceOf(running, '/api/stream', 6);
@@ -250,6 +253,7 @@ describe('Fastify behaves exactly as without the agent', () => {
         ['/api/later/4', {}],
         ['/api/stream', {}],
         ['/api/hijack', {}],
+        ['/api/lazy', {}],
         ['/api/boom', {}],
         ['/api/callback-error', {}],
         ['/api/guarded', {}],
