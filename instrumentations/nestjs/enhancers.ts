@@ -1,12 +1,9 @@
-import type { Context, Span } from '@opentelemetry/api';
-import { agentContext, getSpan, setSpan, SpanKind } from '../../src/instrumentation/api';
+import type { Context } from '@opentelemetry/api';
+import { agentContext, getSpan } from '../../src/instrumentation/api';
 import type { FrameworkSettings } from '../../src/instrumentation/framework';
-import { endWithResponse } from '../../src/instrumentation/http-server-request';
-import { isThenable, type Outcome } from '../../src/instrumentation/outcome';
+import type { Outcome } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
-import { ATTR_CODE_FUNCTION_NAME, ATTR_NESTJS_TYPE } from '../../src/semconv';
-import { endFailed } from './failure';
-import { isObservable, spanningObservable } from './observable';
+import { runInNestSpan, type NestSpanType } from './span';
 
 /**
  * With `all`: a span for each guard (`guard AuthGuard`), interceptor (`interceptor
@@ -25,7 +22,7 @@ import { isObservable, spanningObservable } from './observable';
  * BadRequestException, an interceptor's Observable failing) is recorded where it happened.
  */
 
-export type EnhancerKind = 'guard' | 'interceptor' | 'pipe';
+export type EnhancerKind = Exclude<NestSpanType, 'handler'>;
 
 const METHODS: Record<EnhancerKind, string> = { guard: 'canActivate', interceptor: 'intercept', pipe: 'transform' };
 
@@ -103,71 +100,7 @@ function traceCall(
 ): unknown {
   // A stand-in handed out before the instrumentation was switched off steps aside.
   if (!ctx.enabled) return Reflect.apply(method, enhancer, args);
-  let span: Span | undefined;
-  let context: Context | undefined;
-  try {
-    const parent = agentContext.active();
-    span = ctx.tracer.startSpan(spanName, { kind: SpanKind.INTERNAL }, parent);
-    if (span.isRecording()) {
-      span.setAttribute(ATTR_NESTJS_TYPE, kind);
-      span.setAttribute(ATTR_CODE_FUNCTION_NAME, methodName);
-    }
-    context = setSpan(parent, span);
-  } catch (error) {
-    ctx.reportError(error);
-  }
-  if (span === undefined || context === undefined) return Reflect.apply(method, enhancer, args);
-  let result: unknown;
-  try {
-    result = agentContext.apply(context, method, enhancer, args);
-  } catch (error) {
-    endFailed(outcome, span, context, error);
-    throw error;
-  }
-  return settle(kind, result, span, context, outcome);
-}
-
-function settle(kind: EnhancerKind, result: unknown, span: Span, context: Context, outcome: Outcome): unknown {
-  if (isThenable(result)) {
-    // A pipe's promise gives the handler's argument: left as it is. A guard's or an interceptor's
-    // is replaced by one settled alike, for the Observable it may give (Nest awaits either).
-    if (kind === 'pipe') {
-      try {
-        void result.then(
-          () => outcome.end(span),
-          (error: unknown) => endFailed(outcome, span, context, error),
-        );
-      } catch (failure) {
-        outcome.ctx.reportError(failure);
-        outcome.end(span);
-      }
-      return result;
-    }
-    return result.then(
-      (value) => settleValue(kind, value, span, context, outcome),
-      (error: unknown) => {
-        endFailed(outcome, span, context, error);
-        throw error;
-      },
-    );
-  }
-  return settleValue(kind, result, span, context, outcome);
-}
-
-function settleValue(kind: EnhancerKind, value: unknown, span: Span, context: Context, outcome: Outcome): unknown {
-  // A pipe's result is the handler's argument: handed over as it is, whatever it is.
-  if (kind !== 'pipe' && isObservable(value)) {
-    try {
-      const spanning = spanningObservable(value, span, context, outcome);
-      // Nothing is left open should Nest never subscribe (an exception elsewhere first).
-      endWithResponse(context, span);
-      return spanning;
-    } catch (error) {
-      outcome.ctx.reportError(error);
-    }
-  }
-  outcome.end(span);
-  return value;
+  return runInNestSpan(spanName, kind, methodName, method, enhancer, args, ctx, outcome);
 }
 
 /** The router's guards of a route, as GuardsConsumer.tryActivate gets them. */

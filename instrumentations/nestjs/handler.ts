@@ -1,13 +1,12 @@
 import type { Context, Span } from '@opentelemetry/api';
-import { agentContext, setSpan, SpanKind } from '../../src/instrumentation/api';
+import { agentContext } from '../../src/instrumentation/api';
 import type { FrameworkSettings } from '../../src/instrumentation/framework';
-import { endWithResponse, getServerRequest } from '../../src/instrumentation/http-server-request';
-import { isThenable, type Outcome } from '../../src/instrumentation/outcome';
+import { getServerRequest } from '../../src/instrumentation/http-server-request';
+import type { Outcome } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
-import { ATTR_CODE_FUNCTION_NAME, ATTR_HTTP_ROUTE, ATTR_NESTJS_CONTROLLER, ATTR_NESTJS_TYPE } from '../../src/semconv';
+import { ATTR_HTTP_ROUTE, ATTR_NESTJS_CONTROLLER } from '../../src/semconv';
 import { tracedInterceptors } from './enhancers';
-import { endFailed } from './failure';
-import { isObservable, spanningObservable } from './observable';
+import { runInNestSpan } from './span';
 
 /**
  * The controller method's span, `{Controller}.{method}`. Nest calls a route's handler through
@@ -92,65 +91,23 @@ export function tracedIntercept(ctx: InstrumentationContext<FrameworkSettings>, 
 /** Nest's `next` (pipes, then the controller method), run inside the handler span. */
 function tracedNext(next: Next, handlerNames: HandlerNames, ctx: InstrumentationContext<FrameworkSettings>, outcome: Outcome): Next {
   return function handle(this: unknown) {
-    let span: Span | undefined;
-    let context: Context | undefined;
-    try {
-      const parent = agentContext.active();
-      span = ctx.tracer.startSpan(handlerNames.spanName, { kind: SpanKind.INTERNAL }, parent);
-      if (span.isRecording()) {
-        span.setAttribute(ATTR_NESTJS_TYPE, 'handler');
-        span.setAttribute(ATTR_NESTJS_CONTROLLER, handlerNames.controllerName);
-        span.setAttribute(ATTR_CODE_FUNCTION_NAME, handlerNames.methodName);
-        const route = getServerRequest(parent)?.route;
-        if (route !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, route);
-      }
-      context = setSpan(parent, span);
-    } catch (error) {
-      ctx.reportError(error);
-    }
-    if (span === undefined || context === undefined) return Reflect.apply(next, this, arguments);
-    let result: unknown;
-    try {
-      result = agentContext.apply(context, next, this, arguments);
-    } catch (error) {
-      endFailed(outcome, span, context, error);
-      throw error;
-    }
-    // Not recording (a sampler deciding otherwise below the server span): nothing to end, nothing to wait for.
-    if (!span.isRecording()) return result;
-    return settle(result, span, context, outcome);
+    return runInNestSpan(
+      handlerNames.spanName,
+      'handler',
+      handlerNames.methodName,
+      next,
+      this,
+      arguments,
+      ctx,
+      outcome,
+      describeHandler,
+      handlerNames,
+    );
   };
 }
 
-/**
- * Ends the handler span with the handler's result: at once for a value, when it settles for a
- * promise (Nest's `next` is async: always), when it completes for an Observable the method
- * returned (its work runs when Nest subscribes, under the handler span).
- */
-function settle(result: unknown, span: Span, context: Context, outcome: Outcome): unknown {
-  if (isThenable(result)) {
-    return result.then(
-      (value) => settleValue(value, span, context, outcome),
-      (error: unknown) => {
-        endFailed(outcome, span, context, error);
-        throw error;
-      },
-    );
-  }
-  return settleValue(result, span, context, outcome);
-}
-
-function settleValue(value: unknown, span: Span, context: Context, outcome: Outcome): unknown {
-  if (isObservable(value)) {
-    try {
-      const spanning = spanningObservable(value, span, context, outcome);
-      // One Nest never subscribes to (a response sent through @Res()) ends with the response.
-      endWithResponse(context, span);
-      return spanning;
-    } catch (error) {
-      outcome.ctx.reportError(error);
-    }
-  }
-  outcome.end(span);
-  return value;
+function describeHandler(span: Span, parent: Context, handlerNames: HandlerNames): void {
+  span.setAttribute(ATTR_NESTJS_CONTROLLER, handlerNames.controllerName);
+  const route = getServerRequest(parent)?.route;
+  if (route !== undefined) span.setAttribute(ATTR_HTTP_ROUTE, route);
 }
