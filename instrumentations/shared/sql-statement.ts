@@ -1,4 +1,4 @@
-import { analyzeSql } from './sql';
+import { analyzeSql, type SqlDialect } from './sql';
 
 /** What a query's text contributes to its span. */
 export interface Statement {
@@ -19,14 +19,15 @@ const CACHED_STATEMENTS = 512;
 
 const statements = new Map<string, Statement>();
 
-export function describeStatement(text: string): Statement {
-  const cached = statements.get(text);
+export function describeStatement(text: string, dialect: SqlDialect = 'postgresql'): Statement {
+  const key = dialect === 'postgresql' ? text : `${dialect}\0${text}`;
+  const cached = statements.get(key);
   if (cached !== undefined) return cached;
-  const analysis = analyzeSql(text, MAX_QUERY_TEXT_LENGTH);
+  const analysis = analyzeSql(text, MAX_QUERY_TEXT_LENGTH, dialect);
   const statement: Statement = { text: analysis.text === '' ? undefined : analysis.text, summary: analysis.summary };
   if (text.length <= CACHED_TEXT_LENGTH) {
     if (statements.size >= CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
-    statements.set(text, statement);
+    statements.set(key, statement);
   }
   return statement;
 }

@@ -25,6 +25,9 @@ export const MAX_SUMMARY_LENGTH = 255;
 /** Only this much of a (generated, bulk) query is read; nothing after it is exported. */
 export const MAX_ANALYZED_LENGTH = 64 * 1024;
 
+/** Whose lexical rules the text follows: PostgreSQL's, or MySQL's and MariaDB's. */
+export type SqlDialect = 'postgresql' | 'mysql';
+
 export interface SqlSummary {
   /** Operations and targets in order (db.query.summary); undefined when no known command starts the text. */
   readonly summary: string | undefined;
@@ -52,7 +55,8 @@ export function summarizeSql(text: string): SqlSummary {
 }
 
 /** sanitizeSql() and summarizeSql() from one reading of the text. */
-export function analyzeSql(text: string, maxLength = DEFAULT_MAX_QUERY_TEXT_LENGTH): SqlAnalysis {
+export function analyzeSql(text: string, maxLength = DEFAULT_MAX_QUERY_TEXT_LENGTH, dialect: SqlDialect = 'postgresql'): SqlAnalysis {
+  void dialect; // TODO(sql helper): the mysql dialect's lexing
   const source = readable(text);
   const tokens = lex(source);
   return { text: sanitize(source, tokens, maxLength), ...summarize(source, tokens) };

@@ -1,0 +1,4 @@
+import type { Instrumentation } from '../../src/instrumentation/types';
+
+/** mysql2 (stub). */
+export const mysql2Instrumentation: Instrumentation = { name: 'mysql2', patches: [] };
