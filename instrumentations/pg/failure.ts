@@ -1,4 +1,5 @@
 import { describeError, type DescribeFailure } from '../../src/instrumentation/outcome';
+import { withholdMessage } from '../../src/trace/withheld-errors';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
@@ -25,15 +26,13 @@ export const describePgFailure: DescribeFailure = (error) => {
   const message = `PostgreSQL error ${state}`;
   const stack = (error as { stack?: unknown }).stack;
   const frames = typeof stack === 'string' ? stack.indexOf('\n    at ') : -1;
-  return {
-    type: state,
-    statusCode: state,
+  const exception = {
+    name: 'DatabaseError',
+    code: state,
     message,
-    exception: {
-      name: 'DatabaseError',
-      code: state,
-      message,
-      stack: frames === -1 ? undefined : `DatabaseError: ${message}${(stack as string).slice(frames)}`,
-    },
+    stack: frames === -1 ? undefined : `DatabaseError: ${message}${(stack as string).slice(frames)}`,
   };
+  // Whichever span records this error later (a framework's handler span) records this instead.
+  withholdMessage(error, exception);
+  return { type: state, statusCode: state, message, exception };
 };

@@ -2,6 +2,7 @@ import type { Context, Exception, Span } from '@opentelemetry/api';
 import { agentContext } from '../api/active';
 import { SpanStatusCode } from '../api/trace';
 import { ATTR_DB_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE, ERROR_TYPE_VALUE_OTHER } from '../semconv';
+import { safeExceptionFor } from '../trace/withheld-errors';
 import type { InstrumentationContext } from './types';
 
 /**
@@ -61,14 +62,19 @@ export const describeError: DescribeFailure = (error) => ({
   exception: error instanceof Error ? error : undefined,
 });
 
-/** Marks a span failed as `describe` reads the error. Does nothing on a span that no longer records. */
+/**
+ * Marks a span failed as `describe` reads the error. Does nothing on a span that no longer records.
+ * An error a database instrumentation withheld keeps its message out of the status too.
+ */
 export function recordFailure(span: Span, error: unknown, describe: DescribeFailure = describeError): void {
   if (!span.isRecording()) return;
   const failure = describe(error);
   if (failure.exception !== undefined) span.recordException(failure.exception);
   if (failure.type !== undefined) span.setAttribute(ATTR_ERROR_TYPE, failure.type);
   if (failure.statusCode !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, failure.statusCode);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: failure.message });
+  const safe = safeExceptionFor(error);
+  const message = safe === undefined ? failure.message : typeof safe === 'string' ? safe : safe.message;
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
 }
 
 /**

@@ -5,6 +5,7 @@ import { diag } from '../diag/logger';
 import { ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_STACKTRACE, ATTR_EXCEPTION_TYPE, EXCEPTION_EVENT_NAME } from '../semconv';
 import { isAttributeKey, isAttributeValue, limitAttributes, limitValue } from './attributes';
 import { epochFromMonotonic, monotonic, now, toEpochMillis } from './clock';
+import { safeExceptionFor } from './withheld-errors';
 import type { EpochMillis, InstrumentationScope, ReadableSpan, SpanLinkData, TimedEvent } from './types';
 
 /** Where a span reports to: the limits it obeys and who receives it when it ends. */
@@ -213,8 +214,13 @@ export class RecordingSpan implements Span, ReadableSpan {
     return this;
   }
 
-  /** Adds an `exception` event; the status is left to the caller, as the specification says. */
+  /**
+   * Adds an `exception` event; the status is left to the caller, as the specification says. An
+   * error a database instrumentation withheld (its message can quote values) is recorded as its
+   * safe description, whichever span records it.
+   */
   recordException(exception: Exception, time?: TimeInput): void {
+    exception = safeExceptionFor(exception) ?? exception;
     const attributes: Attributes = {};
     if (typeof exception === 'string') {
       attributes[ATTR_EXCEPTION_MESSAGE] = exception;

@@ -38,3 +38,18 @@ export async function requireRedis(): Promise<void> {
     );
   }
 }
+
+/** MariaDB on 127.0.0.1:3306 (user root, no password, database test), answering a query. */
+export async function requireMariadb(): Promise<void> {
+  const mysql = (await import('mysql2/promise')).default;
+  try {
+    const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test', connectTimeout: 5_000 });
+    await connection.query('SELECT 1');
+    await connection.end();
+  } catch (error) {
+    throw new Error(
+      `MariaDB is required at 127.0.0.1:3306 (user root, empty password, database test): ${String(error)}. ` +
+        'Start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd',
+    );
+  }
+}

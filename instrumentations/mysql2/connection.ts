@@ -1,0 +1,52 @@
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_DB_NAMESPACE,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  DB_SYSTEM_NAME_VALUE_MARIADB,
+  DB_SYSTEM_NAME_VALUE_MYSQL,
+} from '../../src/semconv';
+
+/** What a mysql2 connection exposes of its configuration and of the server's greeting. */
+export interface MysqlConnection {
+  readonly config?: { host?: unknown; port?: unknown; socketPath?: unknown; database?: unknown };
+  /** The server's handshake, once it arrived: its version string names MariaDB. */
+  readonly _handshakePacket?: { serverVersion?: unknown } | null;
+}
+
+const MARIADB = /mariadb/i;
+
+/**
+ * `mariadb` when the server said so in its handshake, `mysql` otherwise (MySQL itself, or a
+ * server that has not greeted yet: see systemOnceKnown).
+ */
+export function databaseSystem(connection: MysqlConnection): string {
+  const version = connection._handshakePacket?.serverVersion;
+  return typeof version === 'string' && MARIADB.test(version) ? DB_SYSTEM_NAME_VALUE_MARIADB : DB_SYSTEM_NAME_VALUE_MYSQL;
+}
+
+/** True once the server's handshake arrived, so databaseSystem() is the server's own word. */
+export function serverKnown(connection: MysqlConnection): boolean {
+  return typeof connection._handshakePacket?.serverVersion === 'string';
+}
+
+/**
+ * db.system.name and where the connection goes: db.namespace is the configured database (a
+ * `USE other` later is not followed); server.address the host (mysql2's default `localhost`) or
+ * the Unix socket's path, server.port the TCP port (mysql2's default 3306).
+ */
+export function connectionAttributes(connection: MysqlConnection): Attributes {
+  const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: databaseSystem(connection) };
+  const config = connection.config;
+  if (config === undefined || config === null) return attributes;
+  const { database, host, port, socketPath } = config;
+  if (typeof database === 'string' && database !== '') attributes[ATTR_DB_NAMESPACE] = database;
+  if (typeof socketPath === 'string' && socketPath !== '') {
+    attributes[ATTR_SERVER_ADDRESS] = socketPath;
+  } else {
+    attributes[ATTR_SERVER_ADDRESS] = typeof host === 'string' && host !== '' ? host : 'localhost';
+    attributes[ATTR_SERVER_PORT] = typeof port === 'number' && Number.isInteger(port) ? port : 3306;
+  }
+  return attributes;
+}
