@@ -1,6 +1,7 @@
-// A tiny service: an HTTP endpoint, a call to it, and one span of its own made with
-// @opentelemetry/api. It has no tracing code beyond that one span: the agent, loaded with
-// `node --import ./register.mjs`, does the rest. It stops by itself after one request.
+// A tiny service: an HTTP endpoint, a call to it, and two spans of its own made with
+// @opentelemetry/api (`checkout` around the call, `load user` in the handler). It has no tracing
+// code beyond those two spans: the agent, loaded with `node --import ./register.mjs`, does the
+// rest. It stops by itself after one request.
 import http from 'node:http';
 import { trace } from '@opentelemetry/api';
 

@@ -70,10 +70,27 @@ function expectedChildren(table: string): Record<string, string[]> {
 
 const SCENARIOS = Object.keys(expectedChildren(''));
 
-async function runScenarios(script: 'mysql2-app.cjs' | 'mysql2-app.mjs', preload: Preload, env: Record<string, string> = {}): Promise<Run> {
+/**
+ * mysql2 3.25 (the current line, whose connection methods live on lib/base's BaseConnection) and
+ * 3.9 (before that split: they live on lib/connection.js's Connection), side by side.
+ */
+const INSTALLS = { '3.25': 'mysql2', '3.9': 'mysql2-v3-9' } as const;
+type Line = keyof typeof INSTALLS;
+
+async function runScenarios(
+  line: Line,
+  script: 'mysql2-app.cjs' | 'mysql2-app.mjs',
+  preload: Preload,
+  env: Record<string, string> = {},
+): Promise<Run> {
   const receiver = await OtlpReceiver.start();
   try {
-    const dir = makeAppDir({ fixtures: ['mysql2-app.cjs', 'mysql2-app.mjs', 'mysql2-scenarios.cjs'], links: ['mysql2', '@opentelemetry/api'] });
+    const fixtures = ['mysql2-app.cjs', 'mysql2-app.mjs', 'mysql2-scenarios.cjs'];
+    const install = INSTALLS[line];
+    const dir =
+      install === 'mysql2'
+        ? makeAppDir({ fixtures, links: ['mysql2', '@opentelemetry/api'] })
+        : makeAppDir({ fixtures, links: ['@opentelemetry/api'], aliases: { mysql2: install } });
     const result = await runApp({
       script: join(dir, script),
       cwd: dir,
@@ -82,6 +99,8 @@ async function runScenarios(script: 'mysql2-app.cjs' | 'mysql2-app.mjs', preload
       timeoutMs: 60_000,
     });
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    // The version the application really loaded.
+    expect(/^MYSQL2 (\S+)$/m.exec(result.stdout)?.[1]).toMatch(new RegExp(`^${line.replace('.', '\\.')}\\.`));
     const table = /^TABLE (\S+)$/m.exec(result.stdout)![1]!;
     const results = JSON.parse(/^RESULT (.*)$/m.exec(result.stdout)![1]!) as Record<string, ScenarioRecord>;
     if (preload !== 'none') {
@@ -104,15 +123,16 @@ const child = (run: Run, scenario: string, name: string): ReceivedSpan =>
     `${scenario}: one child named ${name}`,
   );
 
-let baseline: Run;
+const baselines = new Map<Line, Run>();
 
 beforeAll(async () => {
   await requireMariadb();
-  baseline = await runScenarios('mysql2-app.cjs', 'none');
+  for (const line of Object.keys(INSTALLS) as Line[]) baselines.set(line, await runScenarios(line, 'mysql2-app.cjs', 'none'));
 }, 60_000);
 
 describe('mysql2 without the agent (the baseline)', () => {
   it('ran every scenario, and the server quoted the planted values in its errors', () => {
+    const baseline = baselines.get('3.25')!;
     expect(Object.keys(baseline.results).sort()).toEqual(['untraced', ...SCENARIOS].sort());
     const codes = Object.fromEntries(Object.entries(baseline.results).map(([name, record]) => [name, record.outcome.error?.code]));
     expect(codes).toMatchObject({
@@ -126,14 +146,18 @@ describe('mysql2 without the agent (the baseline)', () => {
   });
 });
 
-for (const [script, preload] of [
-  ['mysql2-app.cjs', 'require'],
-  ['mysql2-app.mjs', 'import'],
+for (const [line, script, preload] of [
+  ['3.25', 'mysql2-app.cjs', 'require'],
+  ['3.25', 'mysql2-app.mjs', 'import'],
+  ['3.9', 'mysql2-app.cjs', 'require'],
+  ['3.9', 'mysql2-app.mjs', 'import'],
 ] as const) {
-  describe(`mysql2 under the agent: ${script} (--${preload})`, () => {
+  describe(`mysql2 ${line} under the agent: ${script} (--${preload})`, () => {
     let run: Run;
+    let baseline: Run;
     beforeAll(async () => {
-      run = await runScenarios(script, preload);
+      run = await runScenarios(line, script, preload);
+      baseline = baselines.get(line)!;
     }, 60_000);
 
     it('changes nothing the application sees: rows, results, errors', () => {
@@ -273,7 +297,7 @@ for (const [script, preload] of [
 describe('mysql2 with OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN=false', () => {
   let run: Run;
   beforeAll(async () => {
-    run = await runScenarios('mysql2-app.cjs', 'require', { OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN: 'false' });
+    run = await runScenarios('3.25', 'mysql2-app.cjs', 'require', { OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN: 'false' });
   }, 60_000);
 
   it('makes root spans for queries outside any trace', () => {
