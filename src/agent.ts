@@ -20,7 +20,10 @@ import { detectBundledModules } from './loader/bundle-detect';
 import { entryIsEsm, installImportHook } from './loader/import-hook';
 import { warnAboutPreloadedModules } from './loader/preloaded';
 import { PatchRegistry, type RegisteredPatch } from './loader/registry';
-import { installRequireHook } from './loader/require-hook';
+import { installRequireHook, type WatchedModules } from './loader/require-hook';
+import { KNOWN_UNINSTRUMENTED_NAMES } from './loader/known-packages';
+import { packageManagerOf } from './loader/package-manager';
+import { UninstrumentedReporter } from './loader/uninstrumented';
 import { createPropagator } from './propagation/composite';
 import { detectResource } from './trace/resource';
 import { createSampler } from './trace/sampler';
@@ -81,6 +84,12 @@ function startOnce(options: StartOptions): Agent | undefined {
   const { config, warnings } = parseConfig(env);
   if (config.disabled) return undefined;
   diag.setLevel(config.logLevel);
+  // NODE_OPTIONS reaches the package manager that starts the application as well: stay out of it.
+  const packageManager = packageManagerOf();
+  if (packageManager !== undefined) {
+    diag.debug(`not starting in ${packageManager}'s own process (${process.argv[1]}); the application it runs gets the agent`);
+    return undefined;
+  }
   for (const warning of warnings) diag.warn(warning);
 
   const resource = detectResource(config);
@@ -217,11 +226,10 @@ function installInstrumentations(
   const registry = new PatchRegistry(patches);
   const hooked = registry.moduleNames;
   const packages = hooked.filter((name) => !isBuiltin(name) && name !== '@opentelemetry/api');
-  if (hooked.length > 0) {
-    installRequireHook(registry, []);
-    if (entryIsEsm()) prepareForImports(registry, patches);
-    warnAboutPreloadedModules(packages);
-  }
+  const watched = watchUninstrumented(hooked);
+  installRequireHook(registry, watched);
+  if (entryIsEsm()) prepareForImports(registry, patches, watched);
+  if (hooked.length > 0) warnAboutPreloadedModules(packages);
   if (packages.length > 0) {
     const timer = setTimeout(() => void detectBundledModules(process.argv[1], packages, registry.seen), BUNDLE_CHECK_DELAY_MS);
     timer.unref();
@@ -229,6 +237,13 @@ function installInstrumentations(
   return () => {
     for (const unsubscribe of unsubscribers) unsubscribe();
   };
+}
+
+/** The well-known packages no enabled instrumentation covers, reported at info when they load. */
+function watchUninstrumented(hooked: readonly string[]): WatchedModules {
+  const names = KNOWN_UNINSTRUMENTED_NAMES.filter((name) => !hooked.includes(name));
+  const reporter = new UninstrumentedReporter(names);
+  return { names, onLoad: (name, baseDir) => reporter.onLoad(name, baseDir) };
 }
 
 /**
@@ -242,13 +257,13 @@ function installInstrumentations(
  *   instrumentations passed to start() that do;
  * - the application's own copy of @opentelemetry/api, an ES module there, is checked on disk.
  */
-function prepareForImports(registry: PatchRegistry, patches: readonly RegisteredPatch[]): void {
+function prepareForImports(registry: PatchRegistry, patches: readonly RegisteredPatch[], watched: WatchedModules): void {
   const mainPatched = patches.filter((p) => p.patch.file === undefined).map((p) => p.patch);
   const builtins = new Set(mainPatched.filter((patch) => isBuiltin(patch.module)).map((patch) => patch.module));
   for (const name of builtins) require(name);
   if (builtins.size > 0) (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
   const imported = new Set(mainPatched.filter((patch) => !isBuiltin(patch.module) && patch.importHook !== false).map((patch) => patch.module));
-  if (imported.size > 0) installImportHook(registry, [...imported]);
+  if (imported.size > 0) installImportHook(registry, [...imported], watched);
   const entry = process.argv[1];
   if (entry !== undefined) {
     const timer = setTimeout(() => void checkInstalledApiVersion(entry, registeredApiVersion() ?? API_VERSION), API_CHECK_DELAY_MS);

@@ -160,6 +160,7 @@ function pluginNameOf(instance: FastifyInstance | undefined): string | undefined
 export const fastifyInstrumentation: Instrumentation<FrameworkSettings> = {
   name: 'fastify',
   readSettings: (env) => readFrameworkSettings(env, 'FASTIFY'),
+  channelSource: { module: 'fastify', version: (message) => (message as { fastify?: { version?: string } } | undefined)?.fastify?.version },
   channels: [
     {
       channel: 'fastify.initialization',

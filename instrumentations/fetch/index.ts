@@ -171,6 +171,8 @@ export const fetchInstrumentation: Instrumentation<HttpSettings> = {
   name: 'fetch',
   readSettings: readHttpSettings,
   patches: poolQueuePatches,
+  // The npm package's version when the hooks saw it load, else the undici bundled with Node.
+  channelSource: { module: 'undici', version: () => process.versions.undici },
   channels: [
     { channel: 'undici:request:create', onMessage: onRequestCreate },
     { channel: 'undici:client:sendHeaders', onMessage: onSendHeaders },

@@ -60,4 +60,5 @@ export const ioredisInstrumentation: Instrumentation<DatabaseSettings> = {
   readSettings: readDatabaseSettings,
   patches: [sendCommandOriginPatch, sendCommandSpanPatch, transactionPatch, connectPatch],
   tracingChannels: ioredisTracingChannels,
+  channelSource: { module: 'ioredis' },
 };

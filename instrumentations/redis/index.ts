@@ -72,4 +72,5 @@ export const redisInstrumentation: Instrumentation<DatabaseSettings> = {
   patches: [queuedArgsPatch, queueSpansPatch, attachCommandsPatchV1, clientMethodsPatchV1, clientMethodsPatchV5, reconnectPatch, poolContextPatch],
   tracingChannels: nodeRedisTracingChannels,
   channels: nodeRedisChannels,
+  channelSource: { module: '@redis/client' },
 };

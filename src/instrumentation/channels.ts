@@ -1,11 +1,40 @@
 import { subscribe, tracingChannel, unsubscribe, type TracingChannelSubscribers } from 'node:diagnostics_channel';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from '@opentelemetry/api';
+import { diag } from '../diag/logger';
+import { loadedPackageVersion } from '../loader/package-version';
 import type { Instrumentation, InstrumentationContext, TracingChannelSubscription } from './types';
 
 type Unsubscribe = () => void;
 type Handler = (message: unknown, name: string | symbol) => void;
 const TRACING_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;
+
+/**
+ * Says once, at debug, that a channel-based instrumentation is active and on which library
+ * version, when its first message arrives (until then nothing publishes, so it is not). Handlers
+ * test `pending` only: after the first message, or when debug is off, that is all they pay.
+ */
+class ActivityNote {
+  pending = diag.enabled('debug');
+
+  constructor(private readonly instrumentation: Instrumentation) {}
+
+  note(message: unknown): void {
+    this.pending = false;
+    const source = this.instrumentation.channelSource;
+    if (source === undefined) {
+      diag.debug(`${this.instrumentation.name}: active (diagnostics channels)`);
+      return;
+    }
+    let version: string | undefined;
+    try {
+      version = loadedPackageVersion(source.module) ?? source.version?.(message);
+    } catch {
+      version = undefined;
+    }
+    diag.debug(`${this.instrumentation.name}: active on ${source.module}@${version ?? '(unknown version)'} (diagnostics channels)`);
+  }
+}
 
 /**
  * Subscribes an instrumentation to the diagnostics_channel events it names. Every handler is
@@ -15,8 +44,10 @@ const TRACING_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as co
  */
 export function subscribeChannels(instrumentation: Instrumentation, ctx: InstrumentationContext, storage: AsyncLocalStorage<Context>): Unsubscribe {
   const undo: Unsubscribe[] = [];
+  const activity = new ActivityNote(instrumentation);
   for (const subscription of instrumentation.channels ?? []) {
     const handler: Handler = (message) => {
+      if (activity.pending) activity.note(message);
       if (!ctx.enabled) return;
       try {
         subscription.onMessage(message, ctx);
@@ -29,7 +60,7 @@ export function subscribeChannels(instrumentation: Instrumentation, ctx: Instrum
   }
   for (const subscription of instrumentation.tracingChannels ?? []) {
     if (typeof tracingChannel !== 'function') continue; // Node < 18.19
-    undo.push(subscribeTracingChannel(subscription, ctx, storage));
+    undo.push(subscribeTracingChannel(subscription, ctx, storage, activity));
   }
   return () => {
     for (const fn of undo) fn();
@@ -40,6 +71,7 @@ function subscribeTracingChannel(
   subscription: TracingChannelSubscription,
   ctx: InstrumentationContext,
   storage: AsyncLocalStorage<Context>,
+  activity: ActivityNote,
 ): Unsubscribe {
   const channel = tracingChannel(subscription.tracingChannel);
   const handlers: Partial<Record<(typeof TRACING_EVENTS)[number], Handler>> = {};
@@ -47,6 +79,7 @@ function subscribeTracingChannel(
     const fn = subscription[event];
     if (fn === undefined) continue;
     handlers[event] = (message) => {
+      if (activity.pending) activity.note(message);
       if (!ctx.enabled) return;
       try {
         fn.call(subscription, message, ctx);

@@ -101,4 +101,17 @@ export interface Instrumentation<S = unknown> {
   readonly patches?: readonly ModulePatch<S>[];
   readonly channels?: readonly ChannelSubscription<S>[];
   readonly tracingChannels?: readonly TracingChannelSubscription<S>[];
+  /** Who publishes on `channels` and `tracingChannels`, named in the debug line saying the instrumentation is active. */
+  readonly channelSource?: ChannelSource;
+}
+
+/** The library behind an instrumentation's diagnostics channels. */
+export interface ChannelSource {
+  /** Its package name ('undici', 'fastify'). */
+  readonly module: string;
+  /**
+   * Its version, from the first message published (e.g. a Fastify instance's `version`) or from
+   * the runtime (Node's bundled undici), for when the module hooks did not see it load.
+   */
+  version?(message: unknown): string | undefined;
 }

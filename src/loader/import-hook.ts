@@ -5,28 +5,32 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { diag } from '../diag/logger';
 import type { PatchRegistry } from './registry';
+import type { WatchedModules } from './require-hook';
 
 type IitmHook = (namespace: Record<string, unknown>, name: string, baseDir: string | undefined, format?: string) => void;
 
 /**
  * The one import hook: import-in-the-middle's loader, told to wrap only the modules enabled
- * instrumentations name (every other import is left alone). On Node versions with working
+ * instrumentations name and the watched ones (every other import is left alone). On Node versions with working
  * synchronous hooks it runs in the application thread; otherwise through module.register.
  * Returns false when this Node cannot hook imports.
  */
-export function installImportHook(registry: PatchRegistry, modules: readonly string[]): boolean {
+export function installImportHook(registry: PatchRegistry, modules: readonly string[], watched?: WatchedModules): boolean {
   const register = (nodeModule as { register?: Function }).register;
   if (typeof register !== 'function') {
     diag.warn(`Node ${process.version} cannot hook ESM imports (module.register is missing); only require() is instrumented`);
     return false;
   }
-  const include = [...modules];
+  const include = [...modules, ...(watched?.names ?? [])];
   if (!registerSynchronousHooks(include)) {
     const hookUrl = pathToFileURL(require.resolve('import-in-the-middle/hook.mjs')).href;
     register(hookUrl, pathToFileURL(__filename).href, { data: { include } });
   }
   const { Hook } = require('import-in-the-middle') as { Hook: new (modules: string[], fn: IitmHook) => unknown };
-  new Hook(include, (namespace, name, baseDir, format) => registry.onImport(namespace, name, baseDir, format));
+  new Hook(include, (namespace, name, baseDir, format) => {
+    watched?.onLoad(name, baseDir);
+    registry.onImport(namespace, name, baseDir, format);
+  });
   return true;
 }
 

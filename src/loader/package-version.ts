@@ -19,3 +19,15 @@ export function packageVersion(baseDir: string): string | undefined {
   versions.set(baseDir, version);
   return version;
 }
+
+const loadedVersions = new Map<string, string>();
+
+/** Remembers the version of a hooked package the application loaded (the first copy loaded wins). */
+export function recordLoadedVersion(module: string, version: string): void {
+  if (!loadedVersions.has(module)) loadedVersions.set(module, version);
+}
+
+/** The version of `module` the hooks saw load, if they did. */
+export function loadedPackageVersion(module: string): string | undefined {
+  return loadedVersions.get(module);
+}

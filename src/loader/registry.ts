@@ -2,7 +2,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { diag } from '../diag/logger';
 import type { Instrumentation, InstrumentationContext, ModulePatch } from '../instrumentation/types';
 import { satisfies } from '../instrumentation/version-range';
-import { packageVersion } from './package-version';
+import { packageVersion, recordLoadedVersion } from './package-version';
 
 /** One ModulePatch of one enabled instrumentation, with the context it runs with. */
 export interface RegisteredPatch {
@@ -84,6 +84,7 @@ export class PatchRegistry {
     const builtin = baseDir === undefined;
     const version = builtin ? process.versions.node : packageVersion(baseDir);
     this.seen.add(module);
+    if (!builtin && version !== undefined) recordLoadedVersion(module, version);
 
     const entries = this.byModule.get(module)!;
     if (!builtin) this.reportUnsupported(module, baseDir!, version, entries);

@@ -30,12 +30,25 @@ function loadRequireInTheMiddle(): typeof import('require-in-the-middle') {
   }
 }
 
+/** Packages the hooks watch only to learn that they loaded: their exports are never touched. */
+export interface WatchedModules {
+  readonly names: readonly string[];
+  onLoad(name: string, baseDir: string | undefined): void;
+}
+
 /**
- * The one require() hook: limited to the modules enabled instrumentations name, so no other
- * module of the application is touched. Internal files are seen only when a patch targets one.
+ * The one require() hook: limited to the modules enabled instrumentations name, plus the watched
+ * ones, so no other module of the application is touched. Internal files are seen when a patch
+ * targets one, or when some packages are watched: an ES module importing a CommonJS package
+ * bypasses require for the package's main file, but that file requires the rest of its package.
  */
-export function installRequireHook(registry: PatchRegistry, extraModules: readonly string[]): HookType {
+export function installRequireHook(registry: PatchRegistry, watched?: WatchedModules): HookType {
   const { Hook } = loadRequireInTheMiddle();
-  const modules = [...registry.moduleNames, ...extraModules];
-  return new Hook(modules, { internals: registry.needsInternals }, (exports, name, baseDir) => registry.onRequire(exports, name, baseDir));
+  const extra = watched?.names ?? [];
+  const modules = [...registry.moduleNames, ...extra];
+  const internals = registry.needsInternals || extra.length > 0;
+  return new Hook(modules, { internals }, (exports, name, baseDir) => {
+    watched?.onLoad(name, baseDir);
+    return registry.onRequire(exports, name, baseDir);
+  });
 }

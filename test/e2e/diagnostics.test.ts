@@ -1,8 +1,22 @@
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeAppDir } from '../helpers/app-dir';
 import { receiverForEachTest } from '../helpers/otlp-receiver';
-import { agentLines, FIXTURES, REGISTER_CJS, runApp } from '../helpers/run-app';
+import {
+  agentLines,
+  App,
+  APP_NODE,
+  childEnv,
+  FIXTURES,
+  REGISTER_CJS,
+  REGISTER_MJS,
+  REPO_ROOT,
+  runApp,
+  type AppResult,
+  type Preload,
+} from '../helpers/run-app';
 
 const MANUAL = join(FIXTURES, 'manual-api.cjs');
 
@@ -176,4 +190,81 @@ describe('diagnostics and configuration, as a user meets them', () => {
     const result = await runApp({ script: join(dir, 'api-consumer.cjs'), cwd: dir, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint } });
     expect(agentLines(result.stderr).filter((line) => !line.includes('started'))).toEqual([]);
   });
+
+  describe('says which loaded packages it does not instrument', () => {
+    const reports = (stderr: string) => agentLines(stderr).filter((line) => line.includes('without instrumentation'));
+
+    it.each([
+      ['diagnostics-uninstrumented.cjs', 'require'],
+      ['diagnostics-uninstrumented.mjs', 'import'],
+    ] as const)('%s (%s): one line for startup, one for a later load, each package named once', async (script, preload: Preload) => {
+      const dir = makeAppDir({ fixtures: [script], packages: ['mongodb', 'kafkajs', 'amqplib'] });
+      const result = await runApp({ script: join(dir, script), cwd: dir, preload, env: { OTEL_TRACES_EXPORTER: 'none' } });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ mongo: 'function', kafka: 'function', amqp: 'function' });
+      expect(reports(result.stderr)).toEqual([
+        '[tracelet] info: loaded without instrumentation: mongodb 6.8, kafkajs 2.2',
+        '[tracelet] info: loaded without instrumentation: amqplib 0.10',
+      ]);
+    });
+
+    it('says nothing of them below info level, and nothing when the application loads none', async () => {
+      const dir = makeAppDir({ fixtures: ['diagnostics-uninstrumented.cjs'], packages: ['mongodb', 'kafkajs', 'amqplib'] });
+      const quiet = await runApp({
+        script: join(dir, 'diagnostics-uninstrumented.cjs'),
+        cwd: dir,
+        env: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOG_LEVEL: 'warn' },
+      });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stderr).toBe('');
+      const plain = await runApp({ script: MANUAL, env: { OTEL_TRACES_EXPORTER: 'none' } });
+      expect(reports(plain.stderr)).toEqual([]);
+    });
+  });
+
+  it('says at debug, once each, which library version a channel-based instrumentation is active on', async () => {
+    const dir = makeAppDir({ fixtures: ['diagnostics-channels.cjs'], linkedAliases: { fastify: 'fastify-v4' } });
+    const result = await runApp({
+      script: join(dir, 'diagnostics-channels.cjs'),
+      cwd: dir,
+      env: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOG_LEVEL: 'debug' },
+    });
+    expect(result.code).toBe(0);
+    const versions = JSON.parse(result.stdout) as { node: string; undici: string; fastify: string };
+    expect(versions.fastify).toBe(JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/fastify-v4/package.json'), 'utf8')).version);
+    const active = agentLines(result.stderr).filter((line) => line.includes(': active'));
+    expect(active).toEqual([
+      `[tracelet] debug: fetch: active on undici@${versions.undici} (diagnostics channels)`,
+      `[tracelet] debug: fastify: active on fastify@${versions.fastify} (diagnostics channels)`,
+    ]);
+    // The same shape as the line of a module patch.
+    expect(agentLines(result.stderr)).toContain(`[tracelet] debug: http: patched http@${versions.node}`);
+  });
+
+  it('stays out of the package manager under NODE_OPTIONS: `npm run` starts the agent in the application only', async () => {
+    const dir = makeAppDir({
+      packageJson: { name: 'npm-started-shop', version: '2.0.0', scripts: { start: 'node manual-api.cjs' } },
+      fixtures: ['manual-api.cjs', 'manual-api-body.cjs'],
+      links: ['@opentelemetry/api'],
+    });
+    const env = { NODE_OPTIONS: `--import ${REGISTER_MJS}`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint };
+    const result = await npmRun(dir, 'start', env);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).agentActive).toBe(true);
+    const starts = agentLines(result.stderr).filter((line) => line.includes(' started: '));
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toContain('service.name=npm-started-shop,');
+    expect(agentLines(result.stderr)).toEqual(starts);
+    const spans = await receiver().waitForSpans(6);
+    expect(new Set(spans.map((span) => span.resource['service.name']))).toEqual(new Set(['npm-started-shop']));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver().spans).toHaveLength(6);
+  });
 });
+
+/** `npm run --silent <script>` in `dir`, with the application's Node first on PATH (npm runs `node` from there). */
+function npmRun(dir: string, script: string, env: Record<string, string>): Promise<AppResult> {
+  const path = `${dirname(APP_NODE)}${delimiter}${process.env.PATH ?? ''}`;
+  const child = spawn('npm', ['run', '--silent', script], { cwd: dir, env: childEnv({ ...env, PATH: path }), stdio: ['ignore', 'pipe', 'pipe'] });
+  return new App(child, 30_000).exited;
+}
