@@ -15,7 +15,13 @@
  * - text past MAX_ANALYZED_LENGTH is not read at all.
  *
  * Identifiers in double quotes stay (they are names in PostgreSQL, not values), as do unquoted
- * words: `SET x = abc` keeps `abc`. Backticks and `#` comments (MySQL) are not understood.
+ * words: `SET x = abc` keeps `abc`.
+ *
+ * The mysql dialect (MySQL and MariaDB, default sql_mode) reads `backquoted` names as identifiers
+ * that stay, "double-quoted" text as a string (a value, unless ANSI_QUOTES is on: the safe
+ * reading), backslash escapes in both kinds of strings, `#` line comments, block comments that do
+ * not nest (`/*! ... *\/` and `/*+ ... *\/` included), charset introducers (`_utf8mb4'x'`, the
+ * whole of which becomes `?`), and `$` as a letter (no dollar quoting, no `$1` parameters).
  */
 
 /** Sanitized text longer than this is cut, at a token boundary. */
@@ -43,22 +49,21 @@ export interface SqlAnalysis extends SqlSummary {
 }
 
 /** `text` with its literals replaced by `?` and its comments removed, at most `maxLength` long. */
-export function sanitizeSql(text: string, maxLength = DEFAULT_MAX_QUERY_TEXT_LENGTH): string {
+export function sanitizeSql(text: string, maxLength = DEFAULT_MAX_QUERY_TEXT_LENGTH, dialect: SqlDialect = 'postgresql'): string {
   const source = readable(text);
-  return sanitize(source, lex(source), maxLength);
+  return sanitize(source, lex(source, dialect), maxLength);
 }
 
 /** The operations and tables of `text`, for db.query.summary and span names. */
-export function summarizeSql(text: string): SqlSummary {
+export function summarizeSql(text: string, dialect: SqlDialect = 'postgresql'): SqlSummary {
   const source = readable(text);
-  return summarize(source, lex(source));
+  return summarize(source, lex(source, dialect));
 }
 
 /** sanitizeSql() and summarizeSql() from one reading of the text. */
 export function analyzeSql(text: string, maxLength = DEFAULT_MAX_QUERY_TEXT_LENGTH, dialect: SqlDialect = 'postgresql'): SqlAnalysis {
-  void dialect; // TODO(sql helper): the mysql dialect's lexing
   const source = readable(text);
-  const tokens = lex(source);
+  const tokens = lex(source, dialect);
   return { text: sanitize(source, tokens, maxLength), ...summarize(source, tokens) };
 }
 
@@ -100,6 +105,7 @@ const RETURN = 13;
 const SPACE = 32;
 const DOUBLE_QUOTE = 34;
 const DOLLAR = 36;
+const HASH = 35;
 const AMPERSAND = 38;
 const QUOTE = 39;
 const ASTERISK = 42;
@@ -110,6 +116,7 @@ const SLASH = 47;
 const QUESTION = 63;
 const BACKSLASH = 92;
 const UNDERSCORE = 95;
+const BACKTICK = 96;
 
 const PUNCTUATION = new Set(['(', ')', '[', ']', ',', ';', '.']);
 
@@ -135,12 +142,14 @@ function isWordPart(c: number): boolean {
   return isWordStart(c) || isDigit(c) || c === DOLLAR;
 }
 
-function lex(text: string): Token[] {
+function lex(text: string, dialect: SqlDialect): Token[] {
+  // Resolved once per text: the reader of each token is picked by the dialect.
+  const next = dialect === 'mysql' ? nextMysqlToken : nextToken;
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
     const start = i;
-    const [kind, end] = nextToken(text, i);
+    const [kind, end] = next(text, i);
     i = end > start ? end : start + 1;
     tokens.push({ kind, start, end: i });
   }
@@ -151,11 +160,7 @@ function lex(text: string): Token[] {
 function nextToken(text: string, i: number): [TokenKind, number] {
   const c = text.charCodeAt(i);
   const next = text.charCodeAt(i + 1);
-  if (isSpace(c)) {
-    let j = i + 1;
-    while (j < text.length && isSpace(text.charCodeAt(j))) j++;
-    return ['space', j];
-  }
+  if (isSpace(c)) return ['space', endOfSpace(text, i)];
   if (c === MINUS && next === MINUS) {
     const newline = text.indexOf('\n', i);
     return ['comment', newline === -1 ? text.length : newline];
@@ -181,6 +186,64 @@ function nextToken(text: string, i: number): [TokenKind, number] {
   }
   if (c === QUESTION) return ['placeholder', i + 1];
   return [PUNCTUATION.has(text[i]!) ? 'punctuation' : 'operator', i + 1];
+}
+
+/** The kind and end of the token starting at `i`, by MySQL's and MariaDB's rules. */
+function nextMysqlToken(text: string, i: number): [TokenKind, number] {
+  const c = text.charCodeAt(i);
+  const next = text.charCodeAt(i + 1);
+  if (isSpace(c)) return ['space', endOfSpace(text, i)];
+  // `--` without the space MySQL wants after it is still read as a comment: dropping text is safe.
+  if (c === HASH || (c === MINUS && next === MINUS)) {
+    const newline = text.indexOf('\n', i);
+    return ['comment', newline === -1 ? text.length : newline];
+  }
+  if (c === SLASH && next === ASTERISK) {
+    const close = text.indexOf('*/', i + 2);
+    return ['comment', close === -1 ? text.length : close + 2];
+  }
+  if (c === QUOTE || c === DOUBLE_QUOTE) return ['string', endOfBackslashString(text, i + 1, c)];
+  if (c === BACKTICK) return ['quoted', endOfQuoted(text, i + 1, BACKTICK)];
+  if (isWordStart(c) || c === DOLLAR) return mysqlWordOrString(text, i);
+  if (isDigit(c) || (c === DOT && isDigit(next))) return ['number', endOfNumber(text, i)];
+  if (c === QUESTION) return ['placeholder', i + 1];
+  return [PUNCTUATION.has(text[i]!) ? 'punctuation' : 'operator', i + 1];
+}
+
+/** A word; X'..', B'..', N'..'; or a charset introducer and its string (`_utf8mb4 'x'`), as one literal. */
+function mysqlWordOrString(text: string, i: number): [TokenKind, number] {
+  const prefix = text[i]!.toUpperCase();
+  if (text.charCodeAt(i + 1) === QUOTE && (prefix === 'B' || prefix === 'X' || prefix === 'N')) {
+    return ['string', endOfBackslashString(text, i + 2, QUOTE)];
+  }
+  let j = i + 1;
+  while (j < text.length && isWordPart(text.charCodeAt(j))) j++;
+  if (text.charCodeAt(i) === UNDERSCORE) {
+    let k = j;
+    while (k < text.length && isSpace(text.charCodeAt(k))) k++;
+    const quote = text.charCodeAt(k);
+    if (quote === QUOTE || quote === DOUBLE_QUOTE) return ['string', endOfBackslashString(text, k + 1, quote)];
+  }
+  return ['word', j];
+}
+
+/** End of a MySQL string whose body starts at `i`: backslash escapes any character, a doubled quote is one. */
+function endOfBackslashString(text: string, i: number, quote: number): number {
+  for (let j = i; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === BACKSLASH) j++;
+    else if (c === quote) {
+      if (text.charCodeAt(j + 1) !== quote) return j + 1;
+      j++;
+    }
+  }
+  return text.length;
+}
+
+function endOfSpace(text: string, i: number): number {
+  let j = i + 1;
+  while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+  return j;
 }
 
 /** A word, or a string with a one-letter prefix: E'...', B'...', X'...', N'...', U&'...', U&"...". */
@@ -236,9 +299,14 @@ function endOfEscapeString(text: string, i: number): number {
 }
 
 function endOfQuotedIdentifier(text: string, i: number): number {
+  return endOfQuoted(text, i, DOUBLE_QUOTE);
+}
+
+/** End of a quoted name whose body starts at `i`; a doubled quote is one inside it. */
+function endOfQuoted(text: string, i: number, quote: number): number {
   for (let j = i; j < text.length; j++) {
-    if (text.charCodeAt(j) === DOUBLE_QUOTE) {
-      if (text.charCodeAt(j + 1) !== DOUBLE_QUOTE) return j + 1;
+    if (text.charCodeAt(j) === quote) {
+      if (text.charCodeAt(j + 1) !== quote) return j + 1;
       j++;
     }
   }
@@ -457,7 +525,8 @@ type Command =
 
 // prettier-ignore
 const COMMANDS = new Map<string, Command>([
-  ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE'].map((word) => [word, 'query'] as const),
+  // REPLACE INTO (MySQL) is an operation only as a statement's first word, never `replace(...)`.
+  ...['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'REPLACE'].map((word) => [word, 'query'] as const),
   ['WITH', 'with'],
   ...['EXPLAIN', 'DECLARE', 'PREPARE'].map((word) => [word, 'wrapper'] as const),
   ...['CREATE', 'ALTER', 'DROP'].map((word) => [word, 'definition'] as const),
@@ -504,6 +573,9 @@ const COLLECTION_KINDS = new Set(['TABLE', 'VIEW']);
 const NAME_PREFIXES = new Set(['IF', 'NOT', 'EXISTS', 'CONCURRENTLY', 'ONLY', 'TABLE']);
 /** Skipped before a table reference: FROM ONLY t, JOIN LATERAL f(...). */
 const TABLE_PREFIXES = new Set(['ONLY', 'LATERAL']);
+
+/** An identifier no dialect needs to quote: letters, digits, `_` and `$`, not starting with a digit. */
+const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
 interface Target {
   readonly name: string;
@@ -611,7 +683,7 @@ class Summary {
       }
       if (this.tokens[k]!.kind !== 'word') continue;
       const word = this.upper(k);
-      if (OPERATIONS.has(word)) {
+      if (OPERATIONS.has(word) || (word === 'REPLACE' && k === statementStart)) {
         if (selectOnly && word !== 'SELECT') continue;
         if (word !== 'SELECT' && k > statementStart && NOT_AN_OPERATION_AFTER.has(this.upperAt(k - 1))) continue;
         operations[operations.length - 1] = word;
@@ -632,7 +704,8 @@ class Summary {
           if (operation !== undefined && READS_TABLES.has(operation)) next = this.tableReference(k + 1, true);
           break;
         case 'INTO':
-          if (operation === 'INSERT' || operation === 'MERGE' || operation === 'SELECT') next = this.tableReference(k + 1, false);
+          if (operation === 'INSERT' || operation === 'REPLACE' || operation === 'MERGE' || operation === 'SELECT')
+            next = this.tableReference(k + 1, false);
           break;
         case 'USING':
           if (operation === 'MERGE' || operation === 'DELETE') next = this.tableReference(k + 1, true);
@@ -707,13 +780,26 @@ class Summary {
   /** schema.table, "Quoted"."Name": the parts joined by dots, as written. */
   private qualifiedName(k: number): { text: string; end: number } | undefined {
     if (!this.isName(k)) return undefined;
-    const parts = [this.word(k)];
+    const parts = [this.namePart(k)];
     let end = k + 1;
     while (this.is(end, '.') && (this.tokens[end + 1]?.kind === 'word' || this.tokens[end + 1]?.kind === 'quoted')) {
-      parts.push(this.word(end + 1));
+      parts.push(this.namePart(end + 1));
       end += 2;
     }
     return { text: parts.join('.'), end };
+  }
+
+  /**
+   * One part of a name. ORMs quote every identifier (`"article"`, `` `users` ``): a quoted name
+   * that reads the same without its quotes loses them, so summaries read `SELECT article user`
+   * whichever ORM wrote the SQL; one that needs them (`"song list"`, `"a.b"`) keeps them, as
+   * the conventions' examples do.
+   */
+  private namePart(k: number): string {
+    const written = this.word(k);
+    if (this.tokens[k]!.kind !== 'quoted') return written;
+    const inner = written.slice(1, -1);
+    return written.length > 2 && written[written.length - 1] === written[0] && PLAIN_IDENTIFIER.test(inner) ? inner : written;
   }
 
   private isName(k: number): boolean {

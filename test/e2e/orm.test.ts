@@ -56,7 +56,8 @@ describe('knex on mysql2', () => {
     const [select] = queries;
     expect(select!.parentSpanId).toBe(handler.spanId);
     expect(select!.attributes['db.system.name']).toBe('mariadb');
-    expect(select!.name).toMatch(/^SELECT `?tracelet_orm_users_\w+`?$/);
+    // Operations as the query builder wrote them (knex writes lower case), names without the backquotes.
+    expect(select!.name).toMatch(/^select tracelet_orm_users_\w+$/);
   });
 
   it('traces a transaction query by query, BEGIN to COMMIT, on the connection knex acquired', async () => {
@@ -66,7 +67,7 @@ describe('knex on mysql2', () => {
     const queries = databaseSpans(trace, 'tracelet/mysql2');
     expect(queries.map((span) => span.attributes['db.query.text'])).toEqual(answer.queries);
     expect(queries.every((span) => span.parentSpanId === handler.spanId)).toBe(true);
-    expect(queries.map((span) => span.name.split(' ')[0])).toEqual(['BEGIN', 'SELECT', 'UPDATE', 'COMMIT']);
+    expect(queries.map((span) => span.name.split(' ')[0])).toEqual(['BEGIN', 'select', 'update', 'COMMIT']);
   });
 
   it('keeps the duplicate value knex copied into its error message out of the query and handler spans', async () => {
@@ -89,7 +90,7 @@ describe('Sequelize on mysql2', () => {
     const queries = databaseSpans(trace, 'tracelet/mysql2');
     expect(queries).toHaveLength(answer.queries.length);
     expect(queries.every((span) => span.parentSpanId === handler.spanId)).toBe(true);
-    expect(queries[0]!.name).toMatch(/^SELECT `?tracelet_orm_articles_\w+`? `?tracelet_orm_users_\w+`?$/);
+    expect(queries[0]!.name).toMatch(/^SELECT tracelet_orm_articles_\w+ tracelet_orm_users_\w+$/);
   });
 
   it('keeps the values out of the handler span when Sequelize wraps the driver error', async () => {

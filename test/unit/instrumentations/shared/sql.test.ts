@@ -153,7 +153,7 @@ const SUMMARIES: ReadonlyArray<readonly [string, string | undefined, string | un
     undefined,
   ],
   ['SELECT * FROM "song list", public.artists AS a', 'SELECT "song list" public.artists', 'SELECT', undefined],
-  ['SELECT * FROM "My Schema"."Users"', 'SELECT "My Schema"."Users"', 'SELECT', '"My Schema"."Users"'],
+  ['SELECT * FROM "My Schema"."Users"', 'SELECT "My Schema".Users', 'SELECT', '"My Schema".Users'],
   ["INSERT INTO orders (a,b) VALUES (1,'x'),(2,'y')", 'INSERT orders', 'INSERT', 'orders'],
   ['INSERT INTO t AS x (a) VALUES ($1) ON CONFLICT (a) DO UPDATE SET a = EXCLUDED.a RETURNING id', 'INSERT t', 'INSERT', 't'],
   ['UPDATE accounts SET balance = balance - 5 WHERE id = 5', 'UPDATE accounts', 'UPDATE', 'accounts'],
@@ -257,5 +257,48 @@ describe('analyzeSql', () => {
       operation: 'SELECT',
       collection: 'users',
     });
+  });
+});
+
+describe('mysql dialect', () => {
+  /** [input, sanitized] under MySQL's and MariaDB's lexical rules */
+  const MYSQL_SANITIZED: ReadonlyArray<readonly [string, string]> = [
+    ['SELECT `a``b`, `t`.`c` FROM `db`.`t`', 'SELECT `a``b`, `t`.`c` FROM `db`.`t`'],
+    ['SELECT * FROM t WHERE name = "alice"', 'SELECT * FROM t WHERE name = ?'],
+    ['SELECT "say ""hi"""', 'SELECT ?'],
+    ['SELECT "a\\"b" , 1', 'SELECT ? , ?'],
+    ["SELECT 'it\\'s', 'a''b', 'c\\\\'", 'SELECT ?, ?, ?'],
+    ["SELECT 'secret\\' -- still the string', x", 'SELECT ?, x'],
+    ["SELECT a # a comment with 'secret'\nFROM t", 'SELECT a FROM t'],
+    ["SELECT a -- comment 'secret'\nFROM t", 'SELECT a FROM t'],
+    ['SELECT /* outer /* not nested */ a FROM t', 'SELECT a FROM t'],
+    ["SELECT /*! STRAIGHT_JOIN 'secret' */ a FROM t", 'SELECT a FROM t'],
+    ['SELECT /*+ MAX_EXECUTION_TIME(1000) */ a FROM t', 'SELECT a FROM t'],
+    ["SELECT 0x1F, X'1F', x'ab', b'0101', N'nchar'", 'SELECT ?, ?, ?, ?, ?'],
+    ['SELECT _utf8mb4\'secret\', _latin1 "secret" COLLATE latin1_bin', 'SELECT ?, ? COLLATE latin1_bin'],
+    ['SELECT * FROM t WHERE id = ? AND b IN (?, ?)', 'SELECT * FROM t WHERE id = ? AND b IN (?)'],
+    ['SELECT a$b, $c FROM t$1', 'SELECT a$b, $c FROM t$1'],
+    ['SELECT $$not a dollar quote$$', 'SELECT $$not a dollar quote$$'],
+    ['SELECT @v := 1, @@session.sql_mode', 'SELECT @v := ?, @@session.sql_mode'],
+    ["SELECT 'unterminated \\' secret", 'SELECT ?'],
+    ['SELECT "unterminated', 'SELECT ?'],
+    ['SELECT `unterminated', 'SELECT `unterminated'],
+  ];
+
+  it.each(MYSQL_SANITIZED)('sanitizes %j', (input, expected) => {
+    expect(sanitizeSql(input, DEFAULT_MAX_QUERY_TEXT_LENGTH, 'mysql')).toBe(expected);
+    expect(analyzeSql(input, DEFAULT_MAX_QUERY_TEXT_LENGTH, 'mysql').text).toBe(expected);
+  });
+
+  it('summarizes backquoted names without the quotes they do not need', () => {
+    expect(summarizeSql('SELECT `id` FROM `test`.`User` WHERE `email` = ?', 'mysql').summary).toBe('SELECT test.User');
+    expect(summarizeSql('SELECT 1 FROM `order items`', 'mysql').summary).toBe('SELECT `order items`');
+    expect(summarizeSql('INSERT INTO `t` (`a`) VALUES ("x") ON DUPLICATE KEY UPDATE `a` = VALUES(`a`)', 'mysql').summary).toBe('INSERT t');
+    expect(summarizeSql('# leading\nUPDATE t SET a = "x"', 'mysql').summary).toBe('UPDATE t');
+  });
+
+  it('leaves the postgresql reading unchanged by default', () => {
+    expect(sanitizeSql('SELECT "col" FROM t # x')).toBe('SELECT "col" FROM t # x');
+    expect(sanitizeSql("SELECT /* a /* b */ 'x' */ 1")).toBe('SELECT ?');
   });
 });
