@@ -7,7 +7,7 @@ import { isCommand, runCommand } from './command';
 import type { MysqlConnection } from './connection';
 import { describeMysqlFailure } from './failure';
 
-/** The prototype that holds a connection's query and execute (BaseConnection in 3.11+, Connection before). */
+/** The prototype that holds a connection's query and execute (BaseConnection in 3.11.5+, Connection before). */
 export interface ConnectionPrototype {
   query: AnyFunction;
   execute: AnyFunction;

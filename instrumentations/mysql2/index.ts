@@ -4,7 +4,7 @@
  *
  * What is patched, and why there:
  * - the connection class's query, execute and prepare (lib/connection.js, on the prototype that
- *   defines them: BaseConnection from 3.11 on, Connection before). Everything reaches them: the
+ *   defines them: BaseConnection from 3.11.5 on, Connection before). Everything reaches them: the
  *   callback and promise APIs (mysql2/promise and connection.promise() call them with a
  *   callback), pools and pool clusters (pool.query makes a command and hands it to the
  *   connection it got), `query(...).stream()`. A prepared statement's execute (the class is not
