@@ -7,7 +7,7 @@ import { agentEnv, REGISTER_MJS, REPO_ROOT, runJson, startApp } from './lib/proc
 import { CountingReceiver } from './lib/receiver.mjs';
 
 const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'tracelet-bench');
-export const CALL_KINDS = ['http', 'pg', 'redis', 'ioredis'];
+export const CALL_KINDS = ['http', 'pg', 'mysql2', 'redis', 'ioredis'];
 
 export async function measureCore({ node, quick }) {
   mkdirSync(CACHE, { recursive: true });

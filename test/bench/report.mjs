@@ -176,6 +176,7 @@ function outageSection({ rss, requests, failed, warnings, seconds }) {
 const CALL_TITLES = {
   http: '`http.request` to a local server',
   pg: '`pg` query `SELECT $1::int`',
+  mysql2: '`mysql2` query `SELECT ? AS n` (MariaDB)',
   redis: 'node-redis `GET`',
   ioredis: 'ioredis `GET`',
 };

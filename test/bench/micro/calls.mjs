@@ -1,7 +1,7 @@
 // One client call in a loop, run with and without the agent: http.request to a local upstream,
-// a pg query, a node-redis and an ioredis command. The loop runs inside an active span (as
+// a pg query, a mysql2 query (MariaDB), a node-redis and an ioredis command. The loop runs inside an active span (as
 // it would inside a traced request), so with the agent each call makes a client span.
-// Usage: node calls.mjs <http|pg|redis|ioredis> <seconds>; prints {"opsPerSecond", "cpuMicrosPerCall"}:
+// Usage: node calls.mjs <http|pg|mysql2|redis|ioredis> <seconds>; prints {"opsPerSecond", "cpuMicrosPerCall"}:
 // calls per second of wall time (a round trip each, so noisy), and this process's CPU time per
 // call (what the agent adds to it, whatever the servers and the machine do meanwhile).
 import { trace } from '@opentelemetry/api';
@@ -37,6 +37,11 @@ async function client() {
       const { default: Redis } = await import('ioredis');
       const redis = new Redis({ host: '127.0.0.1', port: 6379 });
       return { call: () => redis.get('bench:calls'), close: () => redis.quit() };
+    }
+    case 'mysql2': {
+      const { default: mysql } = await import('mysql2/promise');
+      const connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', database: 'test' });
+      return { call: () => connection.query('SELECT ? AS n', [1]), close: () => connection.end() };
     }
     default:
       throw new Error(`unknown call kind ${kind}`);
