@@ -5,7 +5,6 @@ interface ServerError {
   readonly errno: number;
   readonly code?: unknown;
   readonly sqlState?: unknown;
-  readonly stack?: unknown;
 }
 
 /**
@@ -33,15 +32,7 @@ export const describeMysqlFailure: DescribeFailure = (error) => {
   const status = String(server.errno);
   const symbol = typeof server.code === 'string' && /^[A-Z0-9_]+$/.test(server.code) ? ` ${server.code}` : '';
   const message = `server error ${status}${symbol}`;
-  const stack = server.stack;
-  const frames = typeof stack === 'string' ? stack.indexOf('\n    at ') : -1;
-  const exception = {
-    name: 'Error',
-    code: status,
-    message,
-    stack: frames === -1 ? undefined : `Error: ${message}${(stack as string).slice(frames)}`,
-  };
   // Whichever span records this error later (a framework's handler span) records this instead.
-  withholdMessage(error, exception);
+  const exception = withholdMessage(server, 'Error', status, message);
   return { type: status, statusCode: status, message, exception };
 };

@@ -24,15 +24,7 @@ export const describePgFailure: DescribeFailure = (error) => {
   const state = sqlState(error);
   if (state === undefined) return describeError(error);
   const message = `PostgreSQL error ${state}`;
-  const stack = (error as { stack?: unknown }).stack;
-  const frames = typeof stack === 'string' ? stack.indexOf('\n    at ') : -1;
-  const exception = {
-    name: 'DatabaseError',
-    code: state,
-    message,
-    stack: frames === -1 ? undefined : `DatabaseError: ${message}${(stack as string).slice(frames)}`,
-  };
   // Whichever span records this error later (a framework's handler span) records this instead.
-  withholdMessage(error, exception);
+  const exception = withholdMessage(error as object, 'DatabaseError', state, message);
   return { type: state, statusCode: state, message, exception };
 };

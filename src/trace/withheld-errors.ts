@@ -15,9 +15,14 @@ const withheld = new WeakMap<object, Exception>();
 /** Properties under which ORMs and query builders keep the driver error they wrap. */
 const WRAPPED_ERROR_KEYS = ['cause', 'original', 'parent', 'driverError'] as const;
 
-/** Registers `safe` as what any span may record of `error`. */
-export function withholdMessage(error: unknown, safe: Exception): void {
-  if (typeof error === 'object' && error !== null) withheld.set(error, safe);
+/**
+ * Registers what any span may record of `error` from now on: `name: message` with the error's own
+ * stack frames (the stack's first line repeats the withheld message), and returns it.
+ */
+export function withholdMessage(error: object, name: string, code: string, message: string): Exception {
+  const safe = { name, code, message, stack: withFrames(error, name, message) };
+  withheld.set(error, safe);
+  return safe;
 }
 
 /**
@@ -38,14 +43,15 @@ export function safeExceptionFor(error: unknown): Exception | undefined {
 }
 
 function rename(error: object, safe: Exception): Exception {
-  const { name, stack } = error as { name?: unknown; stack?: unknown };
+  const { name } = error as { name?: unknown };
   const title = typeof name === 'string' && name !== '' ? name : 'Error';
   const message = typeof safe === 'string' ? safe : (safe.message ?? '');
+  return { name: title, code: typeof safe === 'string' ? undefined : safe.code, message, stack: withFrames(error, title, message) };
+}
+
+/** `title: message` followed by the error's stack frames; undefined when its stack has none. */
+function withFrames(error: object, title: string, message: string): string | undefined {
+  const { stack } = error as { stack?: unknown };
   const frames = typeof stack === 'string' ? stack.indexOf('\n    at ') : -1;
-  return {
-    name: title,
-    code: typeof safe === 'string' ? undefined : safe.code,
-    message,
-    stack: frames === -1 ? undefined : `${title}: ${message}${(stack as string).slice(frames)}`,
-  };
+  return frames === -1 ? undefined : `${title}: ${message}${(stack as string).slice(frames)}`;
 }

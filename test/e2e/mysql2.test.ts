@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeAppDir } from '../helpers/app-dir';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { child, childrenOf, runScenarioApp, scenarioSpan, type ScenarioRun } from '../helpers/db-scenarios';
 import { durationMs, onlyOne } from '../helpers/received-spans';
-import { runApp, type Preload } from '../helpers/run-app';
+import type { Preload } from '../helpers/run-app';
 import { requireMariadb } from '../helpers/servers';
 import { CLIENT, ERROR, INTERNAL } from '../helpers/span-kinds';
 
@@ -18,22 +16,7 @@ const { SECRET_PARAMETER, SECRET_LITERAL, SECRET_QUOTED } = require('./fixtures/
 const SCOPE = 'tracelet/mysql2';
 const ACQUIRE = 'mysql2.pool.acquire';
 
-interface ScenarioRecord {
-  readonly spanId: string;
-  readonly traceId: string;
-  readonly outcome: { readonly value?: unknown; readonly error?: Record<string, unknown> };
-  readonly activeAfter?: string;
-  readonly activeAfterAwait?: string;
-  readonly activeInCallback?: string;
-  readonly activeInRow?: string;
-}
-
-interface Run {
-  readonly table: string;
-  readonly results: Record<string, ScenarioRecord>;
-  readonly spans: ReceivedSpan[];
-  readonly exported: string;
-}
+type Run = ScenarioRun;
 
 /** The spans each scenario's span must have as children, by name. */
 function expectedChildren(table: string): Record<string, string[]> {
@@ -83,45 +66,19 @@ async function runScenarios(
   preload: Preload,
   env: Record<string, string> = {},
 ): Promise<Run> {
-  const receiver = await OtlpReceiver.start();
-  try {
-    const fixtures = ['mysql2-app.cjs', 'mysql2-app.mjs', 'mysql2-scenarios.cjs'];
-    const install = INSTALLS[line];
-    const dir =
-      install === 'mysql2'
-        ? makeAppDir({ fixtures, links: ['mysql2', '@opentelemetry/api'] })
-        : makeAppDir({ fixtures, links: ['@opentelemetry/api'], aliases: { mysql2: install } });
-    const result = await runApp({
-      script: join(dir, script),
-      cwd: dir,
-      preload,
-      env: { OTEL_SERVICE_NAME: 'mysql2-app', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '50', ...env },
-      timeoutMs: 60_000,
-    });
-    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    // The version the application really loaded.
-    expect(/^MYSQL2 (\S+)$/m.exec(result.stdout)?.[1]).toMatch(new RegExp(`^${line.replace('.', '\\.')}\\.`));
-    const table = /^TABLE (\S+)$/m.exec(result.stdout)![1]!;
-    const results = JSON.parse(/^RESULT (.*)$/m.exec(result.stdout)![1]!) as Record<string, ScenarioRecord>;
-    if (preload !== 'none') {
-      const ids = SCENARIOS.map((name) => results[name]!.spanId);
-      const all = (spans: ReceivedSpan[]) => (ids.every((id) => spans.some((span) => span.spanId === id)) ? spans : undefined);
-      await receiver.waitUntil(all, 10_000, () => 'not every scenario span was exported');
-    }
-    return { table, results, spans: receiver.spans, exported: JSON.stringify(receiver.requests.map((request) => request.message)) };
-  } finally {
-    await receiver.close();
-  }
+  const fixtures = ['mysql2-app.cjs', 'mysql2-app.mjs', 'mysql2-scenarios.cjs'];
+  const install = INSTALLS[line];
+  const dir =
+    install === 'mysql2'
+      ? { fixtures, links: ['mysql2', '@opentelemetry/api'] }
+      : { fixtures, links: ['@opentelemetry/api'], aliases: { mysql2: install } };
+  const run = await runScenarioApp({ dir, script, preload, service: 'mysql2-app', env });
+  // The version the application really loaded.
+  expect(/^MYSQL2 (\S+)$/m.exec(run.stdout)?.[1]).toMatch(new RegExp(`^${line.replace('.', '\\.')}\\.`));
+  return run;
 }
 
-const scenarioSpan = (run: Run, name: string) => run.spans.find((span) => span.spanId === run.results[name]!.spanId)!;
-const childrenOf = (run: Run, parent: ReceivedSpan) => run.spans.filter((span) => span.parentSpanId === parent.spanId);
 const mysqlSpans = (run: Run) => run.spans.filter((span) => span.scope.name === SCOPE);
-const child = (run: Run, scenario: string, name: string): ReceivedSpan =>
-  onlyOne(
-    childrenOf(run, scenarioSpan(run, scenario)).filter((span) => span.name === name),
-    `${scenario}: one child named ${name}`,
-  );
 
 const baselines = new Map<Line, Run>();
 

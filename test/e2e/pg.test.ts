@@ -1,9 +1,6 @@
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeAppDir } from '../helpers/app-dir';
-import { OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { onlyOne } from '../helpers/received-spans';
-import { runApp, type Preload } from '../helpers/run-app';
+import { child, childrenOf, runScenarioApp, scenarioSpan, type ScenarioRun } from '../helpers/db-scenarios';
+import type { Preload } from '../helpers/run-app';
 import { CLIENT, ERROR, INTERNAL } from '../helpers/span-kinds';
 import { requirePostgres } from '../helpers/servers';
 
@@ -18,25 +15,7 @@ import { requirePostgres } from '../helpers/servers';
 const { SECRET_PARAMETER, SECRET_LITERAL } = require('./fixtures/pg-scenarios.cjs') as { SECRET_PARAMETER: string; SECRET_LITERAL: string };
 const PG_SCOPE = 'tracelet/pg';
 
-interface ScenarioRecord {
-  readonly spanId: string;
-  readonly traceId: string;
-  readonly outcome: { readonly value?: unknown; readonly error?: Record<string, unknown> };
-  readonly activeAfter?: string;
-  readonly activeAfterAwait?: string;
-  readonly activeInCallback?: string;
-  readonly activeInRow?: string;
-  readonly activeInConnect?: string;
-  readonly clientError?: Record<string, unknown>;
-}
-
-interface Run {
-  readonly table: string;
-  readonly results: Record<string, ScenarioRecord>;
-  readonly spans: ReceivedSpan[];
-  /** Every decoded export request, for searching exported text. */
-  readonly exported: string;
-}
+type Run = ScenarioRun;
 
 /** The spans each scenario's span must have as children, by name. */
 function expectedChildren(table: string): Record<string, string[]> {
@@ -77,44 +56,12 @@ function expectedChildren(table: string): Record<string, string[]> {
 
 const SCENARIOS = Object.keys(expectedChildren(''));
 
-async function runScenarios(script: 'pg-app.cjs' | 'pg-app.mjs', preload: Preload, env: Record<string, string> = {}): Promise<Run> {
-  const receiver = await OtlpReceiver.start();
-  try {
-    const dir = makeAppDir({
-      fixtures: ['pg-app.cjs', 'pg-app.mjs', 'pg-scenarios.cjs'],
-      links: ['pg', 'pg-cursor', 'pg-query-stream', '@opentelemetry/api'],
-    });
-    const result = await runApp({
-      script: join(dir, script),
-      cwd: dir,
-      preload,
-      env: { OTEL_SERVICE_NAME: 'pg-app', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '50', ...env },
-      timeoutMs: 60_000,
-    });
-    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    const table = /^TABLE (\S+)$/m.exec(result.stdout)![1]!;
-    const results = JSON.parse(/^RESULT (.*)$/m.exec(result.stdout)![1]!) as Record<string, ScenarioRecord>;
-    if (preload !== 'none') {
-      // Every scenario span is exported, and with it (ended earlier) every span inside it.
-      const ids = Object.values(results).flatMap((record) => (record.spanId === undefined ? [] : [record.spanId]));
-      const all = (spans: ReceivedSpan[]) => (ids.every((id) => spans.some((span) => span.spanId === id)) ? spans : undefined);
-      await receiver.waitUntil(all, 10_000, () => 'not every scenario span was exported');
-    }
-    return { table, results, spans: receiver.spans, exported: JSON.stringify(receiver.requests.map((request) => request.message)) };
-  } finally {
-    await receiver.close();
-  }
+function runScenarios(script: 'pg-app.cjs' | 'pg-app.mjs', preload: Preload, env: Record<string, string> = {}): Promise<Run> {
+  const dir = { fixtures: ['pg-app.cjs', 'pg-app.mjs', 'pg-scenarios.cjs'], links: ['pg', 'pg-cursor', 'pg-query-stream', '@opentelemetry/api'] };
+  return runScenarioApp({ dir, script, preload, service: 'pg-app', env });
 }
 
-const scenarioSpan = (run: Run, name: string) => run.spans.find((span) => span.spanId === run.results[name]!.spanId)!;
-const childrenOf = (run: Run, parent: ReceivedSpan) => run.spans.filter((span) => span.parentSpanId === parent.spanId);
 const pgSpans = (run: Run) => run.spans.filter((span) => span.scope.name === PG_SCOPE);
-
-const child = (run: Run, scenario: string, name: string): ReceivedSpan =>
-  onlyOne(
-    childrenOf(run, scenarioSpan(run, scenario)).filter((span) => span.name === name),
-    `${scenario}: one child named ${name}`,
-  );
 
 let baseline: Run;
 
