@@ -24,16 +24,27 @@ export async function measureCore({ node, quick }) {
   return runJson({ node, script: outfile, args: quick ? ['50', '1'] : ['400', '7'] });
 }
 
-/** Calls/s and CPU µs per call of each client call, bare and wrapped, alternating over `rounds`. */
+/**
+ * Calls/s and CPU µs per call of each client call: bare, inside one AsyncLocalStorage (the
+ * platform's floor for context propagation) and with the agent, alternating over `rounds`.
+ */
+export const CALL_VARIANTS = ['bare', 'als', 'wrapped'];
+
 export async function measureCalls({ node, rounds, seconds, log }) {
   const upstream = await startApp({ script: 'upstream.mjs', node, cpu: '1' });
   const receiver = await CountingReceiver.start({ decode: false });
   const results = {};
   try {
     for (const kind of CALL_KINDS) {
-      results[kind] = { bare: [], wrapped: [], bareCpu: [], wrappedCpu: [] };
+      results[kind] = Object.fromEntries(
+        CALL_VARIANTS.flatMap((variant) => [
+          [variant, []],
+          [`${variant}Cpu`, []],
+        ]),
+      );
       for (let round = 0; round < rounds; round++) {
-        for (const variant of round % 2 === 0 ? ['bare', 'wrapped'] : ['wrapped', 'bare']) {
+        const order = CALL_VARIANTS.map((_, i) => CALL_VARIANTS[(i + round) % CALL_VARIANTS.length]);
+        for (const variant of order) {
           const wrapped = variant === 'wrapped';
           const { opsPerSecond, cpuMicrosPerCall } = await runJson({
             node,
@@ -42,6 +53,7 @@ export async function measureCalls({ node, rounds, seconds, log }) {
             preload: wrapped ? ['--import', REGISTER_MJS] : [],
             env: {
               UPSTREAM_URL: `http://127.0.0.1:${upstream.port}`,
+              ...(variant === 'als' ? { BENCH_ALS: '1' } : {}),
               ...(wrapped ? agentEnv(`bench-calls-${kind}`, receiver.endpoint) : {}),
             },
           });

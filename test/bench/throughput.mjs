@@ -5,14 +5,14 @@ import { agentEnv, REGISTER_MJS, APPS_DIR, runLoad, startApp } from './lib/proce
 import { join } from 'node:path';
 
 export const SCENARIOS = [
-  { id: 'http-hello', title: 'node:http `/hello`', script: 'http-hello.mjs', path: '/hello', budget: 0.85 },
-  { id: 'fastify-hello', title: 'Fastify `/hello`', script: 'fastify-app.mjs', path: '/hello', budget: 0.85 },
+  { id: 'http-hello', title: 'node:http `/hello`', script: 'http-hello.mjs', path: '/hello', budget: 0.7 },
+  { id: 'fastify-hello', title: 'Fastify `/hello`', script: 'fastify-app.mjs', path: '/hello', budget: 0.62 },
   {
     id: 'fastify-work',
     title: 'Fastify `/work` (pg + redis SET/GET + fetch)',
     script: 'fastify-app.mjs',
     path: '/work',
-    budget: 0.95,
+    budget: 0.9,
     upstream: true,
   },
 ];
@@ -37,6 +37,12 @@ export const VARIANTS = {
     title: 'agent, sampler always_off',
     preload: () => ['--import', REGISTER_MJS],
     env: { OTEL_TRACES_SAMPLER: 'always_off' },
+    agent: true,
+  },
+  ratio: {
+    title: 'agent, sampler parentbased_traceidratio 0.01',
+    preload: () => ['--import', REGISTER_MJS],
+    env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' },
     agent: true,
   },
   agent: { title: 'agent, 100% sampled, OTLP export', preload: () => ['--import', REGISTER_MJS], agent: true, exports: true },

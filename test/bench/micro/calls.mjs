@@ -1,10 +1,12 @@
 // One client call in a loop, run with and without the agent: http.request to a local upstream,
-// a pg query, a mysql2 query (MariaDB), a node-redis and an ioredis command. The loop runs inside an active span (as
-// it would inside a traced request), so with the agent each call makes a client span.
+// a pg query, a mysql2 query (MariaDB), a node-redis and an ioredis command. The loops run inside
+// an active span (as they would inside a traced request), so with the agent each call makes a
+// client span. Each caller has its own connection (a pool would add spans of its own).
 // Usage: node calls.mjs <http|pg|mysql2|redis|ioredis> <seconds>; prints {"opsPerSecond", "cpuMicrosPerCall"}:
 // calls per second of wall time (a round trip each, so noisy), and this process's CPU time per
 // call (what the agent adds to it, whatever the servers and the machine do meanwhile).
 import { trace } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 
 const [kind, secondsArg] = process.argv.slice(2);
@@ -48,14 +50,22 @@ async function client() {
   }
 }
 
-async function loop(call, ms) {
+// Several callers at once (BENCH_CONCURRENCY, default 8), as in a busy service: the process
+// stays busy, so its CPU per call is the work done rather than the cost of waking up for each
+// round trip, which a lone sequential caller pays and which varies from run to run.
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+
+async function loop(ms) {
   let calls = 0;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
-  while (performance.now() - start < ms) {
-    await call();
-    calls++;
-  }
+  const caller = async ({ call }) => {
+    while (performance.now() - start < ms) {
+      await call();
+      calls++;
+    }
+  };
+  await Promise.all(clients.map(caller));
   const cpu = process.cpuUsage(cpuStart);
   return {
     opsPerSecond: calls / ((performance.now() - start) / 1000),
@@ -64,12 +74,17 @@ async function loop(call, ms) {
   };
 }
 
-const { call, close } = await client();
-const result = await trace.getTracer('bench').startActiveSpan('calls', async (span) => {
-  await loop(call, 300); // warm-up: connections, JIT
-  const measured = await loop(call, seconds * 1000);
-  span.end();
-  return measured;
-});
-await close();
+// BENCH_ALS=1 (without the agent): the loop runs inside one active AsyncLocalStorage, the price
+// the platform charges for context propagation whoever pays it; the agent's own cost is above it.
+const inContext = process.env.BENCH_ALS === '1' ? (fn) => new AsyncLocalStorage().run({}, fn) : (fn) => fn();
+const clients = await Promise.all(Array.from({ length: CONCURRENCY }, client));
+const result = await inContext(() =>
+  trace.getTracer('bench').startActiveSpan('calls', async (span) => {
+    await loop(300); // warm-up: connections, JIT
+    const measured = await loop(seconds * 1000);
+    span.end();
+    return measured;
+  }),
+);
+await Promise.all(clients.map(({ close }) => close()));
 process.stdout.write(`${JSON.stringify(result)}\n`);
