@@ -18,7 +18,7 @@ import { measureOutage } from './memory.mjs';
 import { measureCalls, measureCore } from './micro.mjs';
 import { renderReport } from './report.mjs';
 import { measureEmptyStartup, measureFirstResponse } from './startup.mjs';
-import { measureThroughput, SCENARIOS } from './throughput.mjs';
+import { measureThroughput } from './throughput.mjs';
 
 const SECTIONS = ['throughput', 'newer-node', 'startup', 'outage', 'micro', 'footprint'];
 // Node 22 keeps AsyncLocalStorage on promise hooks by default; Node 24 builds it on
