@@ -297,6 +297,7 @@ export function renderReport(results) {
       'Where the time goes: *AsyncLocalStorage only* preloads one AsyncLocalStorage that wraps each request, the price the platform charges for context propagation whoever uses it',
       '(on Node 20 an active AsyncLocalStorage turns on promise hooks process-wide);',
       '*sampler always_off* runs the agent with every instrumentation and context propagation but records nothing; the rest of the gap is recording and exporting spans.',
+      '*sampler parentbased_traceidratio 0.01* is how services at scale run: one request in a hundred recorded, the rest propagated only; its budget is that of sampling off.',
       "Server CPU per request is the server process's user + system time during the measured load divided by the requests served: what a variant adds is work done, whatever the machine's noise does to throughput.",
       `*${VARIANTS.busy?.title}* is no agent at all, only a fixed CPU cost per request: on a loopback benchmark a server that takes longer per request also pays more in the kernel to wake the idle load generator for each response, so throughput falls faster than the added CPU alone would say. Read the agent's ratio against this one.`,
       '',
