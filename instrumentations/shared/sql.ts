@@ -227,7 +227,10 @@ function mysqlWordOrString(text: string, i: number): [TokenKind, number] {
   return ['word', j];
 }
 
-/** End of a MySQL string whose body starts at `i`: backslash escapes any character, a doubled quote is one. */
+/**
+ * End of a string whose body starts at `i` where a backslash escapes any character and a doubled
+ * quote is one: MySQL's '...' and "...", PostgreSQL's E'...'.
+ */
 function endOfBackslashString(text: string, i: number, quote: number): number {
   for (let j = i; j < text.length; j++) {
     const c = text.charCodeAt(j);
@@ -251,7 +254,7 @@ function wordOrPrefixedString(text: string, i: number): [TokenKind, number] {
   const prefix = text[i]!.toUpperCase();
   const next = text.charCodeAt(i + 1);
   if (next === QUOTE) {
-    if (prefix === 'E') return ['string', endOfEscapeString(text, i + 2)];
+    if (prefix === 'E') return ['string', endOfBackslashString(text, i + 2, QUOTE)];
     if (prefix === 'B' || prefix === 'X' || prefix === 'N') return ['string', endOfPlainString(text, i + 2)];
   }
   if (prefix === 'U' && next === AMPERSAND) {
@@ -280,19 +283,6 @@ function endOfPlainString(text: string, i: number): number {
       backslashes = 0;
     } else {
       backslashes = c === BACKSLASH ? backslashes + 1 : 0;
-    }
-  }
-  return text.length;
-}
-
-/** End of an E'...' string whose body starts at `i`: backslash escapes any character, '' a quote. */
-function endOfEscapeString(text: string, i: number): number {
-  for (let j = i; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === BACKSLASH) j++;
-    else if (c === QUOTE) {
-      if (text.charCodeAt(j + 1) !== QUOTE) return j + 1;
-      j++;
     }
   }
   return text.length;
