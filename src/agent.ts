@@ -248,11 +248,11 @@ function watchUninstrumented(hooked: readonly string[]): WatchedModules {
 
 /**
  * An ES module application imports its libraries without require(). The CommonJS packages it
- * imports still load their own files through require, where the require hook patches them, so
- * most patches need nothing more. The rest:
+ * imports are caught when Node loads them (see installRequireHook), and load their own files
+ * through require, so most patches need nothing more. The rest:
  * - builtins (http, https) are required and patched now, before the application's first import
  *   reads their exports (and exports already read are brought up to date);
- * - main exports of packages an ES module may import directly get import-in-the-middle's hook;
+ * - main exports of packages that may be genuine ES modules get import-in-the-middle's hook;
  *   none of the agent's own instrumentations needs it, so its startup cost is paid only for
  *   instrumentations passed to start() that do;
  * - the application's own copy of @opentelemetry/api, an ES module there, is checked on disk.
@@ -263,7 +263,8 @@ function prepareForImports(registry: PatchRegistry, patches: readonly Registered
   for (const name of builtins) require(name);
   if (builtins.size > 0) (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
   const imported = new Set(mainPatched.filter((patch) => !isBuiltin(patch.module) && patch.importHook !== false).map((patch) => patch.module));
-  if (imported.size > 0) installImportHook(registry, [...imported], watched);
+  if (imported.size > 0 && installImportHook(registry, [...imported], watched)) diag.debug(`import hook installed for ${[...imported].join(', ')}`);
+  else diag.debug('no import hook needed: the instrumented packages are CommonJS, caught when an ES module imports them');
   const entry = process.argv[1];
   if (entry !== undefined) {
     const timer = setTimeout(() => void checkInstalledApiVersion(entry, registeredApiVersion() ?? API_VERSION), API_CHECK_DELAY_MS);

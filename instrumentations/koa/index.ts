@@ -69,10 +69,11 @@ export const SUPPORTED_KOA_ROUTER = '>=12 <16';
 export const SUPPORTED_UNSCOPED_KOA_ROUTER = '>=7 <15';
 
 const patches: ModulePatch<FrameworkSettings>[] = [
-  { module: 'koa', versions: SUPPORTED_KOA, patch: patchApplication },
+  // CommonJS packages (koa's ES module entry imports its CommonJS main): no import hook needed.
+  { module: 'koa', versions: SUPPORTED_KOA, importHook: false, patch: patchApplication },
   { module: 'koa', file: 'lib/context.js', versions: SUPPORTED_KOA, patch: patchContext },
-  { module: '@koa/router', versions: SUPPORTED_KOA_ROUTER, patch: patchRouter },
-  { module: 'koa-router', versions: SUPPORTED_UNSCOPED_KOA_ROUTER, patch: patchRouter },
+  { module: '@koa/router', versions: SUPPORTED_KOA_ROUTER, importHook: false, patch: patchRouter },
+  { module: 'koa-router', versions: SUPPORTED_UNSCOPED_KOA_ROUTER, importHook: false, patch: patchRouter },
 ];
 
 export const koaInstrumentation: Instrumentation<FrameworkSettings> = {

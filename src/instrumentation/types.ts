@@ -51,12 +51,14 @@ export interface ModulePatch<S = unknown> {
   /** Semver range of the package version; for builtins, of the Node version ('*' for any). */
   readonly versions: string;
   /**
-   * For a patch of a package's main export: whether an ES module importing the package itself
-   * must see it (default true). That needs import-in-the-middle's import hook, which costs an
-   * ES module application tens of milliseconds of startup (and, before Node 22.22/24.11, a
-   * loader thread of its own), so a patch of a package that is in practice reached through
-   * require (pg-pool, required by pg) says false. Internal files always arrive through require
-   * and builtins are patched before the application's first import: neither needs the hook.
+   * For a patch of a package's main export: whether the package may be a genuine ES module, so
+   * that its imports need import-in-the-middle's hook (default true, the safe choice for a package
+   * not known). That hook costs an ES module application tens of milliseconds of startup (and,
+   * before Node 22.22/24.11, a loader thread of its own). A CommonJS package says false: an ES
+   * module importing it makes Node load its main file without require(), where the require hook
+   * catches it too (every library the agent instruments is CommonJS). Internal files always
+   * arrive through require and builtins are patched before the application's first import:
+   * neither needs the hook.
    */
   readonly importHook?: boolean;
   /**

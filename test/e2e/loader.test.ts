@@ -15,7 +15,7 @@ const names = (spans: ReceivedSpan[]) => spans.map((span) => span.name).sort();
 function greeterApp(greeterVersion = '1.5.0') {
   return makeAppDir({
     packageJson: { name: 'greeter-app', version: '1.0.0' },
-    fixtures: ['greeter-app.cjs', 'greeter-app.mjs', 'greeter-trip.cjs', 'greeter-keeps-tripping.cjs'],
+    fixtures: ['greeter-app.cjs', 'greeter-app.mjs', 'greeter-commonjs-app.mjs', 'greeter-trip.cjs', 'greeter-keeps-tripping.cjs'],
     packages: [`fake-greeter@${greeterVersion}`, 'fake-esm', 'fake-other'],
   });
 }
@@ -119,6 +119,30 @@ describe('the instrumentation framework, through a test instrumentation', () => 
     expect(resolved.join('\n')).toMatch(/fake-esm\/index\.js\?iitm=true/);
     expect(resolved.some((line) => line.includes('fake-other/index.js'))).toBe(true);
     expect(resolved.filter((line) => line.includes('fake-other')).every((line) => !line.includes('iitm'))).toBe(true);
+  });
+
+  it('patches a CommonJS package an ES module imports without any import hook when its patch says CommonJS', async () => {
+    const dir = greeterApp();
+    const result = await runApp({
+      script: join(dir, 'greeter-commonjs-app.mjs'),
+      cwd: dir,
+      preload: 'none',
+      execArgv: ['--import', join(FIXTURES, 'register-commonjs-instrumentation.cjs'), '--import', LOG_RESOLUTIONS],
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint, OTEL_LOG_LEVEL: 'debug' },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(EXPECTED_OUTPUT);
+    const spans = await receiver().waitForSpans(6);
+    expect(names(spans)).toEqual(['decorate', 'decorate', 'greet ada', 'greet bob', 'ping ada', 'ping bob']);
+    expectGreetTree(spans, 'ada');
+    expectGreetTree(spans, 'bob');
+    const lines = agentLines(result.stderr).join('\n');
+    expect(lines).toContain('debug: no import hook needed: the instrumented packages are CommonJS, caught when an ES module imports them');
+    expect(lines).toContain('debug: greeter: patched fake-greeter@1.5.0');
+    // Nothing went through import-in-the-middle's wrapper: the main file was caught as it loaded.
+    const resolved = result.stderr.split('\n').filter((line) => line.startsWith('RESOLVED '));
+    expect(resolved.some((line) => line.includes('fake-greeter/index.js'))).toBe(true);
+    expect(resolved.filter((line) => line.includes('iitm'))).toEqual([]);
   });
 
   it('leaves a version outside the supported range untouched, and says so', async () => {
