@@ -30,13 +30,13 @@ export function measureFootprint() {
 }
 
 /** Bytes of all files under a directory (their sizes, not the blocks they occupy). */
-function diskBytes(path) {
+export function diskBytes(path) {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.size;
   return readdirSync(path).reduce((sum, entry) => sum + diskBytes(join(path, entry)), 0);
 }
 
-function listPackages(modules) {
+export function listPackages(modules) {
   const names = [];
   if (!existsSync(modules)) return names;
   for (const entry of readdirSync(modules)) {

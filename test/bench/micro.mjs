@@ -30,10 +30,25 @@ export async function measureCore({ node, quick }) {
  */
 export const CALL_VARIANTS = ['bare', 'als', 'wrapped'];
 
-export async function measureCalls({ node, rounds, seconds, log }) {
+export async function measureCalls({ node, rounds, seconds, warmupMs, log }) {
   const upstream = await startApp({ script: 'upstream.mjs', node, cpu: '1' });
   const receiver = await CountingReceiver.start({ decode: false });
   const results = {};
+  const run = (kind, variant) => {
+    const wrapped = variant === 'wrapped';
+    return runJson({
+      node,
+      script: join(REPO_ROOT, 'test', 'bench', 'micro', 'calls.mjs'),
+      args: [kind, String(seconds)],
+      preload: wrapped ? ['--import', REGISTER_MJS] : [],
+      env: {
+        UPSTREAM_URL: `http://127.0.0.1:${upstream.port}`,
+        BENCH_WARMUP_MS: String(warmupMs),
+        ...(variant === 'als' ? { BENCH_ALS: '1' } : {}),
+        ...(wrapped ? agentEnv(`bench-calls-${kind}`, receiver.endpoint) : {}),
+      },
+    });
+  };
   try {
     for (const kind of CALL_KINDS) {
       results[kind] = Object.fromEntries(
@@ -42,21 +57,13 @@ export async function measureCalls({ node, rounds, seconds, log }) {
           [`${variant}Cpu`, []],
         ]),
       );
+      // One run thrown away first: a server that answers slowly while its own JIT warms up makes
+      // the caller wake up once per answer, which costs it more CPU per call than later rounds.
+      await run(kind, 'bare');
       for (let round = 0; round < rounds; round++) {
         const order = CALL_VARIANTS.map((_, i) => CALL_VARIANTS[(i + round) % CALL_VARIANTS.length]);
         for (const variant of order) {
-          const wrapped = variant === 'wrapped';
-          const { opsPerSecond, cpuMicrosPerCall } = await runJson({
-            node,
-            script: join(REPO_ROOT, 'test', 'bench', 'micro', 'calls.mjs'),
-            args: [kind, String(seconds)],
-            preload: wrapped ? ['--import', REGISTER_MJS] : [],
-            env: {
-              UPSTREAM_URL: `http://127.0.0.1:${upstream.port}`,
-              ...(variant === 'als' ? { BENCH_ALS: '1' } : {}),
-              ...(wrapped ? agentEnv(`bench-calls-${kind}`, receiver.endpoint) : {}),
-            },
-          });
+          const { opsPerSecond, cpuMicrosPerCall } = await run(kind, variant);
           results[kind][variant].push(opsPerSecond);
           results[kind][`${variant}Cpu`].push(cpuMicrosPerCall);
           log(`  ${kind} ${variant}: ${Math.round(opsPerSecond)} calls/s, ${cpuMicrosPerCall.toFixed(1)} µs CPU per call`);

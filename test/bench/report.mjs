@@ -121,7 +121,9 @@ export function budgetRows(results) {
 function throughputSection(throughput) {
   const out = [];
   for (const { scenario, runs } of throughput) {
-    const rows = Object.keys(runs).map((variant) => {
+    // The other agents of --peers have their own section, "Side by side".
+    const variants = Object.keys(runs).filter((variant) => !VARIANTS[variant].peer);
+    const rows = variants.map((variant) => {
       const list = runs[variant];
       const perRound =
         variant === 'baseline'
@@ -268,6 +270,131 @@ function footprintSection({ bytes, packages, names, tarballBytes }) {
   ];
 }
 
+const signed = (value, digits) => `${value >= 0 ? '+' : ''}${fixed(value, digits)}`;
+
+/**
+ * `--peers`: tracelet ('agent') and the other agents, each against the baseline of the same
+ * rounds. Spans per request are read off the requests each agent recorded (its server spans),
+ * so that a peer dropping spans by design still gives its per-span cost.
+ */
+function sideBySideSection({ throughput, peers, footprint, machine }) {
+  const { tracelet, ...others } = peers.versions;
+  const out = [
+    '## Side by side',
+    '',
+    'tracelet and the incumbents, each started the zero-code way its vendor documents for an ES module application, sampling 100% and exporting to a local stand-in of its own backend:',
+    '',
+    ...Object.values(peers.versions).map(({ title, how }) => `- ${title}: ${how}`),
+    '',
+  ];
+  if (throughput) {
+    const rows = [];
+    for (const { scenario, runs } of throughput) {
+      const baseCpu = cpuPerRequest(runs, 'baseline');
+      const baseRss = median(runs.baseline.map((run) => run.memory.rss));
+      rows.push([
+        scenario.title,
+        'no agent',
+        `1 (${fixed(median(runs.baseline.map((run) => run.rps)))} req/s)`,
+        `${fixed(baseCpu, 1)} µs a request`,
+        '—',
+        '—',
+        fixed(median(runs.baseline.map((run) => run.p99)), 1),
+        `${mb(baseRss)} MB`,
+        '—',
+        '—',
+        '—',
+      ]);
+      for (const variant of Object.keys(runs).filter((variant) => variant === 'agent' || VARIANTS[variant].peer)) {
+        const list = runs[variant];
+        const added = cpuPerRequest(runs, variant) - baseCpu;
+        const spans = median(list.filter((run) => run.serverSpans > 0).map((run) => run.spans / run.serverSpans));
+        const invalid = list.filter((run) => !run.valid).map((run) => run.problem);
+        rows.push([
+          scenario.title,
+          variant === 'agent' ? tracelet.title : others[variant].title,
+          spread(ratios(runs, variant), 3),
+          signed(added, 1),
+          fixed(spans, 2),
+          fixed(added / spans, 1),
+          fixed(median(list.map((run) => run.p99)), 1),
+          signed((median(list.map((run) => run.memory.rss)) - baseRss) / MB, 1),
+          `${fixed(100 * median(list.map((run) => Math.min(1, run.serverSpans / run.requests))), 1)} %`,
+          list[0].payloads === undefined
+            ? '—'
+            : `${fixed(median(list.map((run) => run.payloads)))}, ${fixed(median(list.map((run) => run.bytes / run.spans)))} B`,
+          invalid.length === 0 ? 'yes' : `**no**: ${invalid.join('; ')}`,
+        ]);
+      }
+    }
+    out.push(
+      `Same scenarios and load as above, ${machine.rounds} round${machine.rounds === 1 ? '' : 's'} rotating the variants:`,
+      '',
+      table(
+        [
+          'scenario',
+          'agent',
+          'throughput / no agent, median (min–max)',
+          'CPU µs a request above no agent',
+          'spans a request',
+          'CPU µs a span',
+          'p99 ms',
+          'RSS after load, MB above no agent',
+          'requests recorded',
+          'export requests, bytes a span',
+          'valid',
+        ],
+        rows,
+      ),
+      '',
+      'Spans a request: what each agent sent per request it recorded (its server spans; Elastic: transactions). *Requests recorded*: their share of the requests served, the rest dropped by its exporter or never recorded. Export: requests to the receiver in a run and bytes a span as sent (compressed if the agent compresses).',
+      'The agents do not record the same spans: in these versions OpenTelemetry has no Fastify instrumentation (auto-instrumentations-node dropped it in 0.72.0) and Elastic does not instrument node-redis 5. CPU a span puts them on a common scale.',
+      'dd-trace samples every trace with `DD_TRACE_SAMPLE_RATE=1` up to its default rate limit of 100 traces/s; past it, it still records and sends every trace, marked for its agent to drop.',
+      '',
+    );
+  }
+  if (peers.firstResponse) {
+    const { bare, tracelet: traceletTimes, ...peerTimes } = peers.firstResponse;
+    const row = (title, times) => [title, spread(times, 1), signed(median(times) - median(bare), 1)];
+    out.push(
+      `Time to first response of the Fastify app (spawn to the first answered \`/hello\`), ${bare.length} runs each, rotating:`,
+      '',
+      table(
+        ['agent', 'ms median (min–max)', 'over no agent, ms'],
+        [
+          ['no agent', spread(bare, 1), '—'],
+          row(tracelet.title, traceletTimes),
+          ...Object.entries(peerTimes).map(([peer, times]) => row(others[peer].title, times)),
+        ],
+      ),
+      '',
+    );
+  }
+  out.push(
+    'Installed size: files under node_modules (as the install footprint counts them) and the packages there.',
+    '',
+    table(
+      ['agent', 'MB on disk', 'packages'],
+      [
+        footprint
+          ? [`${tracelet.title} (production install)`, mb(footprint.bytes, 2), String(footprint.packages)]
+          : [tracelet.title, 'not measured (section footprint)', '—'],
+        ...Object.entries(peers.installs).map(([peer, { bytes, packages }]) => [others[peer].title, mb(bytes, 2), String(packages)]),
+      ],
+    ),
+    '',
+    `Versions: ${tracelet.title} (this tree); ${Object.values(others)
+      .map(({ packages }) =>
+        Object.entries(packages)
+          .map(([name, version]) => `${name} ${version}`)
+          .join(' + '),
+      )
+      .join('; ')}. Node ${machine.node}, ${machine.platform}, ${machine.cores} cores (${machine.cpu}), ${machine.date}.`,
+    '',
+  );
+  return out;
+}
+
 export function renderReport(results) {
   const { machine } = results;
   const out = [
@@ -314,6 +441,7 @@ export function renderReport(results) {
       ...throughputSection(throughput),
     );
   }
+  if (results.peers) out.push(...sideBySideSection(results));
   if (results.startup) out.push(...startupSection(results.startup));
   if (results.outage) out.push(...outageSection({ seconds: results.outage.seconds, ...results.outage }));
   if (results.micro) out.push(...microSection(results.micro));

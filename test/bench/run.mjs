@@ -5,6 +5,9 @@
 //   npm run bench -- --quick          smoke run (seconds): every section, short, prints the report
 //   npm run bench -- --only startup,micro   some sections: throughput, newer-node, startup, outage, micro, footprint
 //   npm run bench -- --rounds 5 --seconds 10 --out other.md
+//   npm run bench -- --peers          also OpenTelemetry, Datadog and Elastic side by side (installs them
+//                                     outside the repository on first use, see peers.mjs; never in CI);
+//                                     writes test/bench/PEERS.md unless --quick or --out
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -12,10 +15,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CAN_FETCH_NODE, nodeBinary } from '../compat/node-binary.mjs';
 import { measureFootprint } from './footprint.mjs';
+import { PeerReceiver } from './lib/peer-receiver.mjs';
 import { CountingReceiver } from './lib/receiver.mjs';
 import { CLIENT_CPU, LOAD_GENERATOR, PINNING, REPO_ROOT } from './lib/processes.mjs';
 import { measureOutage } from './memory.mjs';
 import { measureCalls, measureCore } from './micro.mjs';
+import { addPeerVariants, measurePeerFirstResponse, peerInstalls, peerStderr, peerVersions } from './peers.mjs';
 import { renderReport } from './report.mjs';
 import { measureEmptyStartup, measureFirstResponse } from './startup.mjs';
 import { measureThroughput } from './throughput.mjs';
@@ -32,6 +37,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     out: { type: 'string' },
+    peers: { type: 'boolean', default: false },
   },
 });
 
@@ -70,11 +76,19 @@ const results = {
 };
 
 const receiver = await CountingReceiver.start();
+const peerReceiver = args.peers ? await PeerReceiver.start() : undefined;
 try {
+  const peerVariants = args.peers ? addPeerVariants({ receiver: peerReceiver, log }) : [];
+  if (args.peers) results.peers = { versions: peerVersions(), installs: peerInstalls() };
   if (sections.has('throughput')) {
     log('throughput: node:http /hello, Fastify /hello and /work');
-    const variants = quick ? ['baseline', 'agent'] : ['baseline', 'busy', 'als', 'unsampled', 'ratio', 'agent'];
+    const variants = args.peers
+      ? ['baseline', 'als', 'agent', ...peerVariants]
+      : quick
+        ? ['baseline', 'agent']
+        : ['baseline', 'busy', 'als', 'unsampled', 'ratio', 'agent'];
     results.throughput = await measureThroughput({ receiver, node, rounds, warmupSeconds, seconds, variants, log });
+    if (args.peers) for (const line of peerStderr(results.throughput)) log(`  stderr of ${line}`);
   }
   if (sections.has('newer-node') && CAN_FETCH_NODE) {
     results.newerNodes = [];
@@ -98,6 +112,10 @@ try {
       empty: measureEmptyStartup({ node, runs: quick ? 3 : 20 }),
       firstResponse: await measureFirstResponse({ node, runs: quick ? 2 : 10, receiver }),
     };
+    if (args.peers) {
+      log('startup: first response with each peer');
+      results.peers.firstResponse = await measurePeerFirstResponse({ node, runs: quick ? 2 : 10, receiver: peerReceiver, tracingReceiver: receiver });
+    }
   }
   if (sections.has('outage')) {
     const outageSeconds = quick ? 3 : 60;
@@ -108,19 +126,25 @@ try {
     log('micro-benchmarks');
     results.micro = {
       core: await measureCore({ node, quick }),
-      calls: await measureCalls({ node, rounds: quick ? 1 : 5, seconds: quick ? 0.5 : 2, log }),
+      calls: await measureCalls({ node, rounds: quick ? 1 : 5, seconds: quick ? 0.5 : 3, warmupMs: quick ? 300 : 1500, log }),
     };
   }
   if (sections.has('footprint')) {
     log('install footprint');
     results.footprint = measureFootprint();
   }
+  if (peerReceiver !== undefined) {
+    for (const [request, count] of peerReceiver.unexpected) log(`  the peers' receiver answered 404 to ${count} × ${request}`);
+    if (peerReceiver.failures > 0) log(`  the peers' receiver could not decode ${peerReceiver.failures} payloads`);
+  }
 } finally {
   await receiver.close();
+  await peerReceiver?.close();
 }
 
 const report = renderReport(results);
-const out = args.out ?? (quick ? undefined : join(REPO_ROOT, 'test', 'bench', 'RESULTS.md'));
+// A --peers run has fewer variants: it must not replace the budgets' report.
+const out = args.out ?? (quick ? undefined : join(REPO_ROOT, 'test', 'bench', args.peers ? 'PEERS.md' : 'RESULTS.md'));
 if (out !== undefined) {
   writeFileSync(out, `${report}\n`);
   log(`written to ${out}`);

@@ -38,17 +38,34 @@ export async function measureFirstResponse({ node, runs, receiver }) {
   const times = { bare: [], import: [] };
   for (let run = 0; run < runs; run++) {
     for (const variant of run % 2 === 0 ? ['bare', 'import'] : ['import', 'bare']) {
-      times[variant].push(await firstResponse(node, STARTUP_VARIANTS[variant], receiver));
+      const env = { OTEL_SERVICE_NAME: 'bench-first-response', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
+      times[variant].push(await firstResponse(node, STARTUP_VARIANTS[variant], env));
     }
   }
   return times;
 }
 
-async function firstResponse(node, preload, receiver) {
+/**
+ * The same for any set of variants ({ [name]: { preload, env } }), rotating their order run after
+ * run; for the other agents of `--peers` (peers.mjs), whose stderr is not shown.
+ */
+export async function measureFirstResponseOf({ node, runs, variants }) {
+  const names = Object.keys(variants);
+  const times = Object.fromEntries(names.map((name) => [name, []]));
+  for (let run = 0; run < runs; run++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + run) % names.length];
+      times[name].push(await firstResponse(node, variants[name].preload, variants[name].env, 'ignore'));
+    }
+  }
+  return times;
+}
+
+async function firstResponse(node, preload, extraEnv, stderr = 'inherit') {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const env = cleanEnv({ PORT: String(port), OTEL_SERVICE_NAME: 'bench-first-response', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+  const env = cleanEnv({ PORT: String(port), ...extraEnv });
   const start = process.hrtime.bigint();
-  const child = spawn(node, [...preload, join(APPS_DIR, 'fastify-app.mjs')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = spawn(node, [...preload, join(APPS_DIR, 'fastify-app.mjs')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`fastify-app exited with ${child.exitCode}`);
@@ -57,7 +74,12 @@ async function firstResponse(node, preload, receiver) {
     }
   } finally {
     await new Promise((resolve) => {
-      child.once('exit', resolve);
+      // An agent may keep the app alive after SIGTERM (OpenTelemetry's register does): SIGKILL follows.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       child.kill('SIGTERM');
     });
   }

@@ -24,6 +24,10 @@ export const BUSY_MICROS = 5;
  * time goes: the platform's price of one active AsyncLocalStorage, and the agent with sampling
  * off (instrumentation and context propagation, no span recorded or exported). A calibration
  * variant, no agent but a fixed CPU cost per request, shows what such a cost does to throughput.
+ *
+ * Another agent (peers.mjs adds them for `--peers`) is a variant with `peer` set: `peerEnv(serviceName)`
+ * is its whole environment, `counts(serviceName)` what its own receiver got ({ payloads, bytes,
+ * spans, serverSpans }), and `settleMs` how long its last export may take after the load.
  */
 export const VARIANTS = {
   baseline: { title: 'no agent', preload: () => [] },
@@ -51,7 +55,7 @@ export const VARIANTS = {
 /**
  * Runs every scenario `rounds` times through `variants` and returns, per scenario, the runs of
  * each variant: { rps, p50, p99, requests, cpuPerRequest (µs the server spent per request),
- * memory, spans, serverSpans, valid }.
+ * memory, spans, serverSpans, valid }; a peer's also { payloads, bytes, stderr }.
  */
 export async function measureThroughput({ receiver, node, rounds, warmupSeconds, seconds, variants, scenarios = SCENARIOS, log }) {
   const results = [];
@@ -83,7 +87,7 @@ async function measureRun({ scenario, variant, round, receiver, node, upstream, 
   // Unique per run (the newer-node section repeats the same scenarios): its spans are its own.
   const serviceName = `bench-${scenario.id}-${variant}-${round}-${++runCount}-${process.pid}`;
   const env = {
-    ...(spec.agent ? agentEnv(serviceName, receiver.endpoint, spec.env) : spec.env),
+    ...(spec.agent ? agentEnv(serviceName, receiver.endpoint, spec.env) : spec.peer ? spec.peerEnv(serviceName) : spec.env),
     ...(upstream ? { UPSTREAM_URL: `http://127.0.0.1:${upstream.port}/quote` } : {}),
   };
   const app = await startApp({ script: scenario.script, node, preload: spec.preload(), env });
@@ -98,16 +102,19 @@ async function measureRun({ scenario, variant, round, receiver, node, upstream, 
     load = await runLoad({ url, seconds });
     cpuPerRequest = ((await app.cpuMicros()) - cpuBefore) / load.requests;
     memory = await app.memory();
+    if (spec.settleMs) await sleep(spec.settleMs);
   } finally {
-    await app.stop();
+    await (spec.peer ? stopWithGrace(app) : app.stop());
   }
   await sleep(300); // the last export the agent sent on its way out is being decoded
-  const { spans, serverSpans } = receiver.countsFor(serviceName);
+  const { spans, serverSpans, payloads, bytes } = spec.peer ? spec.counts(serviceName) : receiver.countsFor(serviceName);
   const served = warmup.requests + load.requests;
   const failures = warmup.failures + load.failures;
   let problem;
   if (failures > 0) problem = `${failures} failed requests; stderr: ${app.stderr().slice(0, 500)}`;
   else if (spec.exports && serverSpans < served) problem = `${served} requests served, ${serverSpans} server spans received`;
+  // A peer may drop spans by design (a full queue); a run of it is valid when its export arrived.
+  else if (spec.peer && (payloads === 0 || spans === 0)) problem = `nothing arrived from ${spec.peer}; stderr ends: ${app.stderr().slice(-500)}`;
   return {
     rps: load.rps,
     p50: load.p50,
@@ -119,5 +126,13 @@ async function measureRun({ scenario, variant, round, receiver, node, upstream, 
     serverSpans,
     valid: problem === undefined,
     problem,
+    ...(spec.peer ? { payloads, bytes, stderr: app.stderr().slice(0, 2000) } : {}),
   };
+}
+
+/** OpenTelemetry's register answers SIGTERM by shutting its SDK down and leaves the app running: SIGKILL follows, as from an orchestrator. */
+async function stopWithGrace(app, graceMs = 3000) {
+  const timer = setTimeout(() => app.child.kill('SIGKILL'), graceMs);
+  await app.stop();
+  clearTimeout(timer);
 }

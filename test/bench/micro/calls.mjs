@@ -54,6 +54,7 @@ async function client() {
 // stays busy, so its CPU per call is the work done rather than the cost of waking up for each
 // round trip, which a lone sequential caller pays and which varies from run to run.
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
 
 async function loop(ms) {
   let calls = 0;
@@ -80,7 +81,9 @@ const inContext = process.env.BENCH_ALS === '1' ? (fn) => new AsyncLocalStorage(
 const clients = await Promise.all(Array.from({ length: CONCURRENCY }, client));
 const result = await inContext(() =>
   trace.getTracer('bench').startActiveSpan('calls', async (span) => {
-    await loop(300); // warm-up: connections, JIT
+    // Warm-up to the steady state: the agent brings more code for V8 to optimize, and its
+    // background compiler threads count in this process's CPU time while they work.
+    await loop(WARMUP_MS);
     const measured = await loop(seconds * 1000);
     span.end();
     return measured;
