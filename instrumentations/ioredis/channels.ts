@@ -61,7 +61,8 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<Dat
     command !== undefined && client !== undefined
       ? startCommandSpan(ctx.tracer, parent, operation, command.args, clientTarget(client), { startTime: origin?.startTime })
       : startCommandSpan(ctx.tracer, parent, operation, message.args ?? [], messageTarget(message));
-  spans.set(message, span);
+  // Unsampled: nothing to end.
+  if (span.isRecording()) spans.set(message, span);
 }
 
 /** `end` follows a synchronous throw; otherwise the span waits for asyncEnd. */

@@ -103,7 +103,7 @@ function withCallback(args: IArguments, slot: CallbackSlot, span: Span | undefin
 }
 
 function resultCallback(callback: AnyFunction, span: Span | undefined, caller: Context, outcome: Outcome): AnyFunction {
-  return span === undefined ? agentContext.bind(caller, callback) : outcome.callback(span, caller, callback);
+  return span === undefined ? agentContext.bindCallback(caller, callback) : outcome.callback(span, caller, callback);
 }
 
 /**

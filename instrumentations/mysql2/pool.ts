@@ -43,7 +43,8 @@ export function patchPool(prototype: { getConnection: AnyFunction }, ctx: Instru
               parent,
             );
           }
-          bound = span === undefined ? agentContext.bind(caller, callback as AnyFunction) : outcome.callback(span, caller, callback as AnyFunction);
+          bound =
+            span === undefined ? agentContext.bindCallback(caller, callback as AnyFunction) : outcome.callback(span, caller, callback as AnyFunction);
         } catch (error) {
           ctx.reportError(error);
           if (span !== undefined) outcome.end(span);

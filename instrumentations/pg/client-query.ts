@@ -47,7 +47,7 @@ function untracedQuery(original: AnyFunction, client: unknown, args: IArguments,
       if (!isObserved(config)) observeSubmittable(config, caller, undefined, undefined);
     } else if (config !== null && config !== undefined) {
       const slot = callbackSlot(args);
-      if (slot !== -1) callArgs = withArgument(args, slot, agentContext.bind(caller, callbackAt(args, slot)));
+      if (slot !== -1) callArgs = withArgument(args, slot, agentContext.bindCallback(caller, callbackAt(args, slot)));
     }
   } catch (error) {
     ctx.reportError(error);
@@ -78,10 +78,13 @@ function tracedQuery(
     const statement = typeof text === 'string' ? describeStatement(text) : undefined;
     // A prepared statement executed by name alone is summarized by its name.
     const summary = statement?.summary ?? name;
-    const attributes = connectionAttributes(client);
-    if (statement?.text !== undefined) attributes[ATTR_DB_QUERY_TEXT] = statement.text;
-    if (summary !== undefined) attributes[ATTR_DB_QUERY_SUMMARY] = summary;
-    span = ctx.tracer.startSpan(summary ?? DB_SYSTEM_NAME_VALUE_POSTGRESQL, { kind: SpanKind.CLIENT, attributes }, parent);
+    span = ctx.tracer.startSpan(summary ?? DB_SYSTEM_NAME_VALUE_POSTGRESQL, { kind: SpanKind.CLIENT }, parent);
+    // The attributes are built for a span that records them only (the samplers read none).
+    if (span.isRecording()) {
+      span.setAttributes(connectionAttributes(client));
+      if (statement?.text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, statement.text);
+      if (summary !== undefined) span.setAttribute(ATTR_DB_QUERY_SUMMARY, summary);
+    }
 
     if (isSubmittable(config)) {
       observeSubmittable(config, caller, span, outcome);

@@ -72,11 +72,17 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
     const parent = databaseSpanParent(ctx, caller);
     if (parent !== undefined) {
       const attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL };
-      span = ctx.tracer.startSpan(ACQUIRE_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
-      acquisition = setSpan(parent, span);
+      const started = ctx.tracer.startSpan(ACQUIRE_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+      // Unsampled, it records nothing and propagates nowhere (the query inherits the caller's
+      // decision): the caller's context serves, without a context switch of its own.
+      if (started.isRecording()) {
+        span = started;
+        acquisition = setSpan(parent, span);
+      }
     }
     if (callbackGiven) {
-      const bound = span === undefined ? agentContext.bind(caller, callback as AnyFunction) : outcome.callback(span, caller, callback as AnyFunction);
+      const bound =
+        span === undefined ? agentContext.bindCallback(caller, callback as AnyFunction) : outcome.callback(span, caller, callback as AnyFunction);
       callArgs = [bound];
     }
   } catch (error) {

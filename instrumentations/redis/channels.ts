@@ -105,6 +105,8 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<Dat
   if (parent === undefined) return;
   // A pipeline's commands are published one by one too: each is a span, child of the caller.
   const span = startCommandSpan(ctx.tracer, parent, redisOperationName(message.command), undefined, target(message));
+  // Unsampled: nothing to fill in or to end.
+  if (!span.isRecording()) return;
   operations.set(message, { span, receiver: openReceiver(span) });
 }
 

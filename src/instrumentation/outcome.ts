@@ -120,11 +120,15 @@ export class Outcome {
   /**
    * What the caller gets in place of the library's promise: settled like it, once the span has
    * ended. Returning a derived promise (rather than adding handlers to the library's) keeps a
-   * rejection nobody handles an unhandled rejection, as it would be without the agent.
+   * rejection nobody handles an unhandled rejection, as it would be without the agent. For an
+   * unsampled span, the library's promise itself: no promise more (each costs more while
+   * AsyncLocalStorage runs on promise hooks) for a span that records nothing.
    */
   promise<T>(span: Span, promise: Promise<T>): Promise<T>;
   promise<T>(span: Span, promise: PromiseLike<T>): PromiseLike<T>;
   promise<T>(span: Span, promise: PromiseLike<T>): PromiseLike<T> {
+    // An unsampled span has nothing to end: the caller gets the library's own promise.
+    if (!span.isRecording()) return promise;
     return promise.then(
       (result) => {
         this.end(span, undefined, result);
@@ -140,9 +144,10 @@ export class Outcome {
   /**
    * Ends the span when `promise` settles, leaving the promise to whoever it was returned to (a
    * framework that handles its rejection itself). The handlers never throw, so the promise they
-   * make never rejects.
+   * make never rejects. An unsampled span adds no handlers (ending it would do nothing).
    */
   observe(span: Span, promise: PromiseLike<unknown>): void {
+    if (!span.isRecording()) return;
     try {
       void promise.then(
         (result) => this.end(span, undefined, result),

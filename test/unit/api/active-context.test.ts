@@ -61,4 +61,32 @@ describe("the agent's own context handle", () => {
   it('apply() without a context manager just calls fn', () => {
     expect(agentContext.apply(marked, reportingCall, { base: 1 }, [1, 1])).toEqual({ sum: 3, value: undefined });
   });
+
+  it('bindCallback() runs the callback in the context it was bound to, with the this and arguments of each call', () => {
+    setContextManager(new AsyncLocalStorageContextManager());
+    const bound = agentContext.bindCallback(marked, reportingCall);
+    expect(bound.call({ base: 1 }, 2, 3)).toEqual({ sum: 6, value: 'marked' });
+    expect(agentContext.active()).toBe(ROOT_CONTEXT);
+  });
+
+  it('bindCallback() falls back to the context manager bind(), or to the callback itself without one', () => {
+    expect(agentContext.bindCallback(marked, reportingCall)).toBe(reportingCall);
+    let boundTo: Context | undefined;
+    setContextManager({
+      active: () => ROOT_CONTEXT,
+      with: (_ctx, fn, thisArg, ...args) => fn.apply(thisArg, args),
+      bind(ctx, target) {
+        boundTo = ctx;
+        return target;
+      },
+      enable() {
+        return this;
+      },
+      disable() {
+        return this;
+      },
+    });
+    expect(agentContext.bindCallback(marked, reportingCall)).toBe(reportingCall);
+    expect(boundTo).toBe(marked);
+  });
 });

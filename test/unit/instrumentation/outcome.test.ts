@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentContext, createContextKey, ROOT_CONTEXT } from '../../../src/instrumentation/api';
+import { NonRecordingSpan } from '../../../src/api/trace';
 import { describeError, errorMessage, errorType, isThenable, Outcome, outcomeOf } from '../../../src/instrumentation/outcome';
 import { installContextManager, removeContextManager } from '../../helpers/context';
 import { testProvider } from '../../helpers/in-memory';
@@ -80,6 +81,26 @@ describe('Outcome', () => {
     } finally {
       process.off('unhandledRejection', listener);
     }
+  });
+
+  it('promise(), observe() and call() add nothing to the promise of an unsampled span, which has nothing to end', async () => {
+    const unsampled = new NonRecordingSpan();
+    const library = Promise.resolve('rows');
+    let handlersAdded = 0;
+    const watched = Object.assign(library, {
+      then(...args: Parameters<Promise<string>['then']>) {
+        handlersAdded++;
+        return Promise.prototype.then.apply(library, args);
+      },
+    });
+    expect(outcome.promise(unsampled, watched)).toBe(watched);
+    outcome.observe(unsampled, watched);
+    expect(outcome.call(unsampled, () => watched, undefined, [], false)).toBe(watched);
+    expect(handlersAdded).toBe(0);
+    // A recording span still gets the derived promise.
+    expect(outcome.promise(tracer.startSpan('recording'), watched)).not.toBe(watched);
+    expect(handlersAdded).toBe(1);
+    await watched;
   });
 
   it('callback(): ends the span, then calls the caller back in its own context with the same this and arguments', () => {
