@@ -263,8 +263,8 @@ function prepareForImports(registry: PatchRegistry, patches: readonly Registered
   for (const name of builtins) require(name);
   if (builtins.size > 0) (require('node:module') as typeof import('node:module')).syncBuiltinESMExports();
   const imported = new Set(mainPatched.filter((patch) => !isBuiltin(patch.module) && patch.importHook !== false).map((patch) => patch.module));
-  if (imported.size > 0 && installImportHook(registry, [...imported], watched)) diag.debug(`import hook installed for ${[...imported].join(', ')}`);
-  else diag.debug('no import hook needed: the instrumented packages are CommonJS, caught when an ES module imports them');
+  if (imported.size === 0) diag.debug('no import hook needed: the instrumented packages are CommonJS, caught when an ES module imports them');
+  else if (installImportHook(registry, [...imported], watched)) diag.debug(`import hook installed for ${[...imported].join(', ')}`);
   const entry = process.argv[1];
   if (entry !== undefined) {
     const timer = setTimeout(() => void checkInstalledApiVersion(entry, registeredApiVersion() ?? API_VERSION), API_CHECK_DELAY_MS);

@@ -42,16 +42,21 @@ function expectGreetTree(spans: ReceivedSpan[], who: string): void {
   expect(greet.scope.name).toBe('tracelet/greeter');
 }
 
+/** greeter-app.cjs (or greeter-commonjs-app.mjs) ran unchanged, and both greet() calls were traced in full. */
+async function expectGreeterTraced(result: { code: number | null; stdout: string }): Promise<void> {
+  expect(result.code).toBe(0);
+  expect(result.stdout).toBe(EXPECTED_OUTPUT);
+  const spans = await receiver().waitForSpans(6);
+  expect(names(spans)).toEqual(['decorate', 'decorate', 'greet ada', 'greet bob', 'ping ada', 'ping bob']);
+  expectGreetTree(spans, 'ada');
+  expectGreetTree(spans, 'bob');
+}
+
 describe('the instrumentation framework, through a test instrumentation', () => {
   it('patches a CommonJS package, one of its internal files and a channel, behaviour unchanged (require)', async () => {
     const dir = greeterApp();
     const result = await run(dir, 'greeter-app.cjs', '--require', { OTEL_LOG_LEVEL: 'debug' });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(EXPECTED_OUTPUT);
-    const spans = await receiver().waitForSpans(6);
-    expect(names(spans)).toEqual(['decorate', 'decorate', 'greet ada', 'greet bob', 'ping ada', 'ping bob']);
-    expectGreetTree(spans, 'ada');
-    expectGreetTree(spans, 'bob');
+    await expectGreeterTraced(result);
     const lines = agentLines(result.stderr).join('\n');
     expect(lines).toContain('debug: greeter: patched fake-greeter@1.5.0');
     expect(lines).toContain('debug: greeter: patched fake-greeter@1.5.0 (lib/internal.js)');
@@ -130,12 +135,7 @@ describe('the instrumentation framework, through a test instrumentation', () => 
       execArgv: ['--import', join(FIXTURES, 'register-commonjs-instrumentation.cjs'), '--import', LOG_RESOLUTIONS],
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint, OTEL_LOG_LEVEL: 'debug' },
     });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toBe(EXPECTED_OUTPUT);
-    const spans = await receiver().waitForSpans(6);
-    expect(names(spans)).toEqual(['decorate', 'decorate', 'greet ada', 'greet bob', 'ping ada', 'ping bob']);
-    expectGreetTree(spans, 'ada');
-    expectGreetTree(spans, 'bob');
+    await expectGreeterTraced(result);
     const lines = agentLines(result.stderr).join('\n');
     expect(lines).toContain('debug: no import hook needed: the instrumented packages are CommonJS, caught when an ES module imports them');
     expect(lines).toContain('debug: greeter: patched fake-greeter@1.5.0');
