@@ -45,6 +45,8 @@ export class AsyncLocalStorageContextManager implements ApplyingContextManager {
 
   /** with() for a call whose arguments are already in an array (or `arguments`): no copy of them. */
   apply(context: Context, fn: Function, thisArg: unknown, args: ArrayLike<unknown>): unknown {
+    // Emitters re-enter their request's context on every event, mostly from inside it already.
+    if (this.storage.getStore() === context) return Reflect.apply(fn, thisArg, args);
     return this.storage.run(context, Reflect.apply, fn, thisArg, args);
   }
 

@@ -100,6 +100,32 @@ describe('AsyncLocalStorageContextManager as the global context manager', () => 
     expect(context.active()).toBe(ROOT_CONTEXT);
   });
 
+  it('apply() runs a function with its arguments array in a context, also from inside that same context', () => {
+    const self = { n: 3 };
+    function fn(this: typeof self, a: number, b: number) {
+      return [this.n * a + b, current()];
+    }
+    const outer = ctxWith('outer');
+    expect(manager.apply(outer, fn, self, [2, 1])).toEqual([7, 'outer']);
+    manager.with(outer, () => {
+      expect(manager.apply(outer, fn, self, [1, 1])).toEqual([4, 'outer']);
+      expect(manager.apply(ctxWith('inner'), fn, self, [0, 5])).toEqual([5, 'inner']);
+      expect(context.active()).toBe(outer);
+      expect(() =>
+        manager.apply(
+          outer,
+          () => {
+            throw new Error('boom');
+          },
+          undefined,
+          [],
+        ),
+      ).toThrow('boom');
+      expect(context.active()).toBe(outer);
+    });
+    expect(context.active()).toBe(ROOT_CONTEXT);
+  });
+
   it('binds a function to a context, keeping this, arguments, result and arity', () => {
     const bound = context.bind(ctxWith('bound'), function (this: { k: number }, a: number, b: number) {
       return [this.k, a, b, current()];

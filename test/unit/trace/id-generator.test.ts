@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newSpanId, newTraceId } from '../../../src/trace/id-generator';
 
 describe('ids', () => {
@@ -23,5 +23,21 @@ describe('ids', () => {
     const seen = Array.from({ length: 32 }, () => new Set<string>());
     for (let i = 0; i < 2000; i++) [...newTraceId()].forEach((digit, position) => seen[position]!.add(digit));
     expect(seen.map((digits) => digits.size)).toEqual(Array(32).fill(16));
+  });
+
+  it('are not all zeros even where the random source gave only zeros', () => {
+    const random = Math.random;
+    let calls = 0;
+    // One whole refill of the pool (1024 draws) comes out as zeros, the draws after it are random.
+    const spy = vi.spyOn(Math, 'random').mockImplementation(() => (++calls <= 1024 ? 0 : random()));
+    try {
+      const ids = Array.from({ length: 600 }, () => newSpanId());
+      const traceIds = Array.from({ length: 300 }, () => newTraceId());
+      expect(calls).toBeGreaterThan(1024);
+      expect(ids.filter((id) => id === '0'.repeat(16))).toEqual([]);
+      expect(traceIds.filter((id) => id === '0'.repeat(32))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
