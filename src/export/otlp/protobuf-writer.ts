@@ -102,17 +102,15 @@ export class ProtobufWriter {
   fixed32Field(field: number, value: number): void {
     this.tag(field, WireType.fixed32);
     this.ensure(4);
-    this.buffer.writeUInt32LE(value >>> 0, this.position);
-    this.position += 4;
+    this.uint32LE(value);
   }
 
   /** A fixed64 given as two unsigned 32-bit halves (values above 2^53 stay exact). */
   fixed64Field(field: number, low: number, high: number): void {
     this.tag(field, WireType.fixed64);
     this.ensure(8);
-    this.buffer.writeUInt32LE(low >>> 0, this.position);
-    this.buffer.writeUInt32LE(high >>> 0, this.position + 4);
-    this.position += 8;
+    this.uint32LE(low);
+    this.uint32LE(high);
   }
 
   doubleField(field: number, value: number): void {
@@ -153,6 +151,17 @@ export class ProtobufWriter {
       buffer[position++] = ((high < 128 ? HEX_VALUE[high] : 0) << 4) | (low < 128 ? HEX_VALUE[low] : 0);
     }
     this.position = position;
+  }
+
+  /** Four little-endian bytes, stored directly: Buffer's writeUInt32LE validates its arguments on every call. */
+  private uint32LE(value: number): void {
+    const buffer = this.buffer;
+    const position = this.position;
+    buffer[position] = value;
+    buffer[position + 1] = value >>> 8;
+    buffer[position + 2] = value >>> 16;
+    buffer[position + 3] = value >>> 24;
+    this.position = position + 4;
   }
 
   /** A length-delimited field whose content was encoded earlier. */
