@@ -1,18 +1,20 @@
 /**
  * Trace and span ids from Math.random: ids must be unique, not secret (they travel in clear in
  * every traceparent header), and V8's generator costs a few nanoseconds per call where drawing
- * from the OS costs a native call. Ids are cut from a pool of random hex filled 4 KiB at a time,
- * so that the native hex encoding is paid once per 256 span ids rather than once per id; an id
- * is then a slice of the pool's string, no copy. Ids are never all zeros, which W3C Trace
- * Context forbids: every id starts on an 8-byte boundary of the pool, and no 8 bytes of the pool
- * are left all zeros (a chance of 2^-64 per id, not worth a comparison on every id).
+ * from the OS costs a native call. Ids are cut from a small pool of random hex, so that the
+ * native hex encoding is paid once per 8 span ids rather than once per id; an id is a slice of
+ * the pool's string, no copy. The pool stays small because a slice keeps its whole pool alive:
+ * an application that holds on to ids (say, of failed requests) holds at most 256 characters
+ * per id. Ids are never all zeros, which W3C Trace Context forbids: every id starts on an
+ * 8-byte boundary of the pool, and no 8 bytes of the pool are left all zeros (a chance of 2^-64
+ * per id, not worth a comparison on every id).
  */
 interface HexBuffer extends Buffer {
   /** Buffer's own hex encoder, without toString()'s argument handling (on every Node we support). */
   hexSlice?(start: number, end: number): string;
 }
 
-const POOL_BYTES = 4096;
+const POOL_BYTES = 128;
 const bytes: HexBuffer = Buffer.alloc(POOL_BYTES);
 const words = new Uint32Array(bytes.buffer, bytes.byteOffset, POOL_BYTES / 4);
 

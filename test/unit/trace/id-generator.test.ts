@@ -28,7 +28,7 @@ describe('ids', () => {
   it('are not all zeros even where the random source gave only zeros', () => {
     const random = Math.random;
     let calls = 0;
-    // One whole refill of the pool (1024 draws) comes out as zeros, the draws after it are random.
+    // The first 1024 draws (32 refills of the pool) come out as zeros, the draws after them are random.
     const spy = vi.spyOn(Math, 'random').mockImplementation(() => (++calls <= 1024 ? 0 : random()));
     try {
       const ids = Array.from({ length: 600 }, () => newSpanId());
