@@ -1,7 +1,7 @@
 // Turns the benchmark's measurements into the Markdown report (test/bench/RESULTS.md): each
 // figure beside its budget, medians with their min–max spread, ratios against the baseline
 // measured in the same run.
-import { VARIANTS } from './throughput.mjs';
+import { SCENARIOS, VARIANTS } from './throughput.mjs';
 import { fixed, max, MB, mb, median, spread, table, verdict } from './lib/stats.mjs';
 
 /**
@@ -65,6 +65,7 @@ export function budgetRows(results) {
         ]);
       }
     }
+    rows.push(...instructionBudgetRows(results, scenario));
     const rssDelta = median(runs.agent.map((run) => run.memory.rss)) - median(runs.baseline.map((run) => run.memory.rss));
     rows.push([
       `${scenario.title} RSS after load, above baseline`,
@@ -80,6 +81,16 @@ export function budgetRows(results) {
       `${added >= 0 ? '+' : ''}${fixed(added, 1)} µs`,
       `≤ ${BUDGETS.callMicros} µs`,
       verdict(added <= BUDGETS.callMicros),
+    ]);
+  }
+  const callRate = instructionRate(results, CALLS_RATE_SCENARIO);
+  for (const [kind, { als, wrapped }] of Object.entries(Number.isFinite(callRate) ? results.instructions.callKinds : {})) {
+    const added = (wrapped.instructions - als.instructions) / callRate;
+    rows.push([
+      `${CALL_TITLES[kind]}: per call above AsyncLocalStorage only (callgrind ≈ µs)`,
+      instructionsAndMicros(wrapped.instructions - als.instructions, callRate),
+      `≤ ${BUDGETS.callMicros} µs`,
+      verdict(added <= BUDGETS.callMicros && als.valid && wrapped.valid),
     ]);
   }
   if (results.startup) {
@@ -178,6 +189,120 @@ function cpuCell(runs, variant) {
   if (runs[variant].some((run) => run.cpuPerRequest === undefined)) return '—';
   const cpu = cpuPerRequest(runs, variant);
   return variant === 'baseline' ? fixed(cpu, 1) : `${fixed(cpu, 1)} (+${fixed(cpu - cpuPerRequest(runs, 'baseline'), 1)})`;
+}
+
+/** The callgrind counterparts of a scenario's CPU rows, converted at the run's rate (none without it). */
+function instructionBudgetRows(results, scenario) {
+  const rate = instructionRate(results, scenario.id);
+  if (!Number.isFinite(rate)) return [];
+  const { als, unsampled, agent } = results.instructions.scenarios.find((counted) => counted.scenario.id === scenario.id).variants;
+  const spans = agent.spans / agent.requests;
+  const added = agent.instructions - als.instructions;
+  const above = unsampled.instructions - als.instructions;
+  return [
+    [
+      `${scenario.title} per request above AsyncLocalStorage only, ${fixed(spans, 0)} spans (callgrind ≈ µs)`,
+      `${instructionsAndMicros(added, rate)} (${fixed(added / rate / spans, 1)} µs a span)`,
+      `≤ ${BUDGETS.perSpanMicros} µs a span`,
+      verdict(added / rate / spans <= BUDGETS.perSpanMicros && als.valid && agent.valid),
+    ],
+    [
+      `${scenario.title} per request, ${VARIANTS.unsampled.title.replace('agent, ', '')}, above AsyncLocalStorage only (callgrind ≈ µs)`,
+      instructionsAndMicros(above, rate),
+      `≤ ${BUDGETS.unsampledMicros} µs`,
+      verdict(above / rate <= BUDGETS.unsampledMicros && als.valid && unsampled.valid),
+    ],
+  ];
+}
+
+const SCENARIO_TITLE = Object.fromEntries(SCENARIOS.map(({ id, title }) => [id, title]));
+
+/** The calls have no server CPU of their own to convert with: they take the Fastify `/hello` rate. */
+const CALLS_RATE_SCENARIO = 'fastify-hello';
+
+/**
+ * This machine's instructions per µs of CPU, from a scenario's baseline: its instructions per
+ * request under callgrind over its server CPU µs per request in the throughput section of the
+ * same run. NaN when either section did not measure it.
+ */
+export function instructionRate(results, scenarioId) {
+  const throughput = results.throughput?.find(({ scenario }) => scenario.id === scenarioId);
+  const counted = results.instructions?.scenarios?.find(({ scenario }) => scenario.id === scenarioId);
+  if (throughput === undefined || counted === undefined || !counted.variants.baseline.valid) return NaN;
+  return counted.variants.baseline.instructions / cpuPerRequest(throughput.runs, 'baseline');
+}
+
+/** "+12345 instructions ≈ +2.6 µs" */
+function instructionsAndMicros(instructions, rate) {
+  return `${signed(instructions, 0)} instructions ≈ ${signed(instructions / rate, 1)} µs`;
+}
+
+/** Instructions, and ≈ µs when the run measured its rate. */
+function instructionCell(instructions, rate) {
+  return Number.isFinite(rate) ? `${fixed(instructions)} (≈ ${fixed(instructions / rate, 1)} µs)` : fixed(instructions);
+}
+
+const validCell = (runs) => {
+  const invalid = runs.filter((run) => !run.valid).map((run) => run.problem);
+  return invalid.length === 0 ? 'yes' : `**no**: ${invalid.join('; ')}`;
+};
+
+function instructionsSection(results) {
+  const { instructions } = results;
+  const out = ['## Instructions per request and per call (callgrind)', ''];
+  if (instructions.skipped) return [...out, `Not measured: ${instructions.skipped}.`, ''];
+  const { requests, warmupRequests, calls, warmupCalls, scenarios, callKinds, minutes } = instructions;
+  const callRate = instructionRate(results, CALLS_RATE_SCENARIO);
+  out.push(
+    'CPU time per request moves by 5-15 µs from run to run on a shared machine; the instructions a process executes under `valgrind --tool=callgrind` repeat within a per cent or two, steady enough to judge costs of a few µs.',
+    `Each application runs alone under callgrind with \`node --single-threaded --predictable-gc-schedule\` (V8 compiles and collects garbage on the main thread, its heap growing by fixed steps rather than by timers, so that work is counted alike every run), answers ${warmupRequests.hello} sequential keep-alive requests (${warmupRequests.work} for \`/work\`) to warm up, and then callgrind's counters are zeroed and ${requests} requests counted; each client call likewise, ${warmupCalls} calls then ${calls} counted.`,
+    "Left out of the count: the optimizing compiler (the odd function that only gets hot after the warm-up is a one-time cost); the agent's batches leave full, as under load, rather than on their timer.",
+    Number.isFinite(callRate)
+      ? `≈ µs converts at this machine's rate measured in the same run: a scenario's baseline instructions per request over its baseline server CPU µs per request in the throughput section (${fixed(callRate)} instructions a µs for ${SCENARIO_TITLE[CALLS_RATE_SCENARIO]}, whose rate converts the calls too); that CPU time includes the kernel's, which callgrind does not count, so the rate is a scale for this workload rather than the processor's.`
+      : 'The throughput section did not run in this run: instructions only, no conversion to µs.',
+    `The section took ${fixed(minutes)} minutes.`,
+    '',
+  );
+  for (const { scenario, variants } of scenarios) {
+    const rate = instructionRate(results, scenario.id);
+    const base = variants.baseline.instructions;
+    const rows = Object.entries(variants).map(([variant, run]) => [
+      VARIANTS[variant].title,
+      fixed(run.instructions),
+      variant === 'baseline' ? '—' : signed(run.instructions - base, 0),
+      !Number.isFinite(rate)
+        ? '—'
+        : variant === 'baseline'
+          ? fixed(run.instructions / rate, 1)
+          : `${fixed(run.instructions / rate, 1)} (${signed((run.instructions - base) / rate, 1)})`,
+      validCell([run]),
+    ]);
+    out.push(
+      `### ${scenario.title}, instructions`,
+      '',
+      table(['variant', 'instructions per request', 'added over baseline', '≈ µs per request (added)', 'valid'], rows),
+      '',
+    );
+  }
+  out.push(
+    `Client calls (the micro-benchmarks' calls, one sequential caller inside an active span), instructions per call${Number.isFinite(callRate) ? ` (≈ µs at the ${SCENARIO_TITLE[CALLS_RATE_SCENARIO]} rate)` : ''}:`,
+    '',
+    table(
+      ['call', 'bare', 'AsyncLocalStorage only', 'with agent', 'agent above AsyncLocalStorage only', 'valid'],
+      Object.entries(callKinds).map(([kind, { bare, als, wrapped }]) => [
+        CALL_TITLES[kind],
+        instructionCell(bare.instructions, callRate),
+        instructionCell(als.instructions, callRate),
+        instructionCell(wrapped.instructions, callRate),
+        Number.isFinite(callRate)
+          ? instructionsAndMicros(wrapped.instructions - als.instructions, callRate)
+          : signed(wrapped.instructions - als.instructions, 0),
+        validCell([bare, als, wrapped]),
+      ]),
+    ),
+    '',
+  );
+  return out;
 }
 
 function startupSection({ empty, firstResponse }) {
@@ -441,6 +566,7 @@ export function renderReport(results) {
       ...throughputSection(throughput),
     );
   }
+  if (results.instructions) out.push(...instructionsSection(results));
   if (results.peers) out.push(...sideBySideSection(results));
   if (results.startup) out.push(...startupSection(results.startup));
   if (results.outage) out.push(...outageSection({ seconds: results.outage.seconds, ...results.outage }));

@@ -1,9 +1,12 @@
 // `npm run bench`: what the agent costs a real service, measured against the same service
 // without it in the same run, written to test/bench/RESULTS.md.
 //
-//   npm run bench                     full run (about 35 minutes), writes test/bench/RESULTS.md
+//   npm run bench                     full run (about an hour), writes test/bench/RESULTS.md
 //   npm run bench -- --quick          smoke run (seconds): every section, short, prints the report
-//   npm run bench -- --only startup,micro   some sections: throughput, newer-node, startup, outage, micro, footprint
+//   npm run bench -- --only startup,micro   some sections: throughput, newer-node, instructions, startup, outage,
+//                                     micro, footprint (instructions: callgrind, needs valgrind; after throughput,
+//                                     whose CPU times convert its instructions to µs; BENCH_CALLGRIND_SCALE=0.1
+//                                     runs it with a tenth of the requests and calls)
 //   npm run bench -- --rounds 5 --seconds 10 --out other.md
 //   npm run bench -- --peers          also OpenTelemetry, Datadog and Elastic side by side (installs them
 //                                     outside the repository on first use, see peers.mjs; never in CI);
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CAN_FETCH_NODE, nodeBinary } from '../compat/node-binary.mjs';
 import { measureFootprint } from './footprint.mjs';
+import { HAS_CALLGRIND, measureInstructions } from './instructions.mjs';
 import { PeerReceiver } from './lib/peer-receiver.mjs';
 import { CountingReceiver } from './lib/receiver.mjs';
 import { CLIENT_CPU, LOAD_GENERATOR, PINNING, REPO_ROOT } from './lib/processes.mjs';
@@ -25,7 +29,9 @@ import { renderReport } from './report.mjs';
 import { measureEmptyStartup, measureFirstResponse } from './startup.mjs';
 import { measureThroughput } from './throughput.mjs';
 
-const SECTIONS = ['throughput', 'newer-node', 'startup', 'outage', 'micro', 'footprint'];
+const SECTIONS = ['throughput', 'newer-node', 'instructions', 'startup', 'outage', 'micro', 'footprint'];
+// Too slow for a smoke run: newer Node versions are downloaded, and callgrind runs 30-50x slower.
+const FULL_RUN_ONLY = ['newer-node', 'instructions'];
 // Node 22 keeps AsyncLocalStorage on promise hooks by default; Node 24 builds it on
 // AsyncContextFrame, which the agent uses unchanged (it has nothing to switch).
 const NEWER_NODES = ['22.23.3', '24.15.0'];
@@ -51,7 +57,7 @@ if (PINNING && process.env.TRACELET_BENCH_PINNED === undefined) {
 }
 
 const quick = args.quick;
-const sections = new Set(args.only ? args.only.split(',') : SECTIONS.filter((section) => !quick || section !== 'newer-node'));
+const sections = new Set(args.only ? args.only.split(',') : SECTIONS.filter((section) => !quick || !FULL_RUN_ONLY.includes(section)));
 for (const section of sections) if (!SECTIONS.includes(section)) throw new Error(`unknown section ${section}; one of ${SECTIONS.join(', ')}`);
 const rounds = Number(args.rounds ?? (quick ? 1 : 3));
 const seconds = Number(args.seconds ?? (quick ? 1.5 : 8));
@@ -106,6 +112,15 @@ try {
       results.newerNodes.push({ version, throughput });
     }
   }
+  if (sections.has('instructions')) {
+    if (HAS_CALLGRIND) {
+      log('instructions under callgrind (about 25 minutes)');
+      results.instructions = await measureInstructions({ receiver, node, log });
+    } else {
+      log('instructions: skipped, valgrind is not installed');
+      results.instructions = { skipped: 'valgrind (with callgrind_control) is not installed' };
+    }
+  }
   if (sections.has('startup')) {
     log('startup');
     results.startup = {
@@ -152,11 +167,13 @@ if (out !== undefined) {
 console.log(report);
 
 // A run whose spans did not arrive measured nothing: fail, so CI's smoke run catches it.
-const invalid = [...(results.throughput ?? []), ...(results.newerNodes ?? []).flatMap(({ throughput }) => throughput)].flatMap(({ runs }) =>
-  Object.values(runs)
-    .flat()
-    .filter((run) => !run.valid),
-);
+const invalid = [
+  ...[...(results.throughput ?? []), ...(results.newerNodes ?? []).flatMap(({ throughput }) => throughput)].flatMap(({ runs }) =>
+    Object.values(runs).flat(),
+  ),
+  ...(results.instructions?.scenarios ?? []).flatMap(({ variants }) => Object.values(variants)),
+  ...Object.values(results.instructions?.callKinds ?? {}).flatMap((variants) => Object.values(variants)),
+].filter((run) => !run.valid);
 if (invalid.length > 0) {
   log(`${invalid.length} invalid runs: ${invalid.map((run) => run.problem).join('; ')}`);
   process.exitCode = 1;

@@ -34,6 +34,12 @@ export function pinned(cpu, command, args) {
   return PINNING ? ['taskset', ['-c', cpu, command, ...args]] : [command, args];
 }
 
+/** argv for `node` with `args`, run by `launcher` (a command line that runs another, such as valgrind's) if any, pinned to `cpu`. */
+function nodeCommand(cpu, launcher, node, args) {
+  const [command, ...rest] = [...launcher, node, ...args];
+  return pinned(cpu, command, rest);
+}
+
 /** The environment of a child: ours minus anything that would configure or preload an agent. */
 export function cleanEnv(extra = {}) {
   const env = {};
@@ -52,8 +58,8 @@ export function agentEnv(serviceName, endpoint, extra = {}) {
  * Starts an application that prints `{"port":N}` on stdout once it listens, and answers
  * 'memory' messages on its IPC channel with process.memoryUsage().
  */
-export async function startApp({ script, node = process.execPath, preload = [], env = {}, cpu = SERVER_CPU, args = [] }) {
-  const [command, argv] = pinned(cpu, node, [...preload, join(APPS_DIR, script), ...args]);
+export async function startApp({ script, node = process.execPath, preload = [], env = {}, cpu = SERVER_CPU, args = [], launcher = [] }) {
+  const [command, argv] = nodeCommand(cpu, launcher, node, [...preload, join(APPS_DIR, script), ...args]);
   const child = spawn(command, argv, { cwd: REPO_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -78,11 +84,18 @@ export async function startApp({ script, node = process.execPath, preload = [], 
     memory: () => ask(child, 'memory'),
     /** CPU time the application has used so far, user + system, in µs. */
     cpuMicros: () => ask(child, 'cpu').then(({ user, system }) => user + system),
-    /** SIGTERM, as an orchestrator stops a service; the agent flushes its spans on the way out. */
-    stop: () =>
+    /**
+     * SIGTERM, as an orchestrator stops a service; the agent flushes its spans on the way out.
+     * With graceMs, SIGKILL follows if the application is still running then, as from an orchestrator.
+     */
+    stop: ({ graceMs } = {}) =>
       new Promise((resolveExit) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
-        child.once('exit', () => resolveExit());
+        const timer = graceMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), graceMs);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolveExit();
+        });
         child.kill('SIGTERM');
       }),
   };
@@ -102,7 +115,8 @@ function ask(child, question) {
  */
 export const LOAD_GENERATOR = commandWorks('wrk', ['--version']) ? 'wrk' : 'autocannon';
 
-function commandWorks(command, args) {
+/** Whether `command` is installed (it ran, whatever its exit status). */
+export function commandWorks(command, args) {
   try {
     execFileSync(command, args, { stdio: 'ignore' });
     return true;
@@ -137,8 +151,8 @@ export async function runLoad({ url, connections = 10, seconds }) {
 }
 
 /** Runs a script to completion and returns its stdout parsed as JSON. */
-export function runJson({ node = process.execPath, preload = [], script, args = [], env = {}, cpu = SERVER_CPU }) {
-  return runJsonCommand(...pinned(cpu, node, [...preload, script, ...args]), env);
+export function runJson({ node = process.execPath, preload = [], script, args = [], env = {}, cpu = SERVER_CPU, launcher = [] }) {
+  return runJsonCommand(...nodeCommand(cpu, launcher, node, [...preload, script, ...args]), env);
 }
 
 /** Runs a command to completion and parses the last line of its stdout as JSON. */

@@ -5,7 +5,10 @@
 // Usage: node calls.mjs <http|pg|mysql2|redis|ioredis> <seconds>; prints {"opsPerSecond", "cpuMicrosPerCall"}:
 // calls per second of wall time (a round trip each, so noisy), and this process's CPU time per
 // call (what the agent adds to it, whatever the servers and the machine do meanwhile).
+// Under callgrind (instructions.mjs), BENCH_CALLGRIND_CALLS=N: after BENCH_WARMUP_CALLS calls, callgrind's
+// counters are zeroed, exactly N calls made and the counters dumped, for instructions per call.
 import { trace } from '@opentelemetry/api';
+import { execFileSync } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 
@@ -55,15 +58,20 @@ async function client() {
 // round trip, which a lone sequential caller pays and which varies from run to run.
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
+const CALLGRIND_CALLS = Number(process.env.BENCH_CALLGRIND_CALLS ?? 0);
+const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 0);
+// Synchronous, so that no call runs while the counters are zeroed or dumped.
+const callgrind = (action) => execFileSync('callgrind_control', [action, String(process.pid)], { stdio: 'ignore' });
 
-async function loop(ms) {
+/** Calls for `ms`, or until `count` calls have started (all of them finish). */
+async function loop(ms, count = Infinity) {
   let calls = 0;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const caller = async ({ call }) => {
-    while (performance.now() - start < ms) {
-      await call();
+    while (calls < count && performance.now() - start < ms) {
       calls++;
+      await call();
     }
   };
   await Promise.all(clients.map(caller));
@@ -83,6 +91,14 @@ const result = await inContext(() =>
   trace.getTracer('bench').startActiveSpan('calls', async (span) => {
     // Warm-up to the steady state: the agent brings more code for V8 to optimize, and its
     // background compiler threads count in this process's CPU time while they work.
+    if (CALLGRIND_CALLS > 0) {
+      await loop(Infinity, WARMUP_CALLS);
+      callgrind('--zero');
+      const measured = await loop(Infinity, CALLGRIND_CALLS);
+      callgrind('--dump');
+      span.end();
+      return measured;
+    }
     await loop(WARMUP_MS);
     const measured = await loop(seconds * 1000);
     span.end();
