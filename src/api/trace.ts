@@ -7,6 +7,7 @@ import type {
   SpanStatusCode as ApiSpanStatusCode,
   TraceState,
 } from '@opentelemetry/api';
+import { TraceIdWords, traceIdWordsFromHex, wordFromHex } from '../trace/id-words';
 import { createContextKey } from './context';
 
 /** @opentelemetry/api's SpanKind values. */
@@ -45,16 +46,53 @@ const SPAN_ID_RE = /^[0-9a-f]{16}$/;
 /**
  * A span context whose ids the agent generated or parsed and checked itself, so
  * isSpanContextValid() trusts it at a glance: that check runs several times for every traced
- * call, and re-reading two hex strings each time showed up in profiles.
+ * call, and re-reading two hex strings each time showed up in profiles. It also carries its ids as
+ * words (id-words.ts) for the encoder: the trace id's once a span of the trace is recorded (shared
+ * by every span of the trace), the span id's always. Those are private fields, so the context
+ * still reads (spread, JSON, a test's toEqual) as the plain span context the API describes.
  */
 export class VerifiedSpanContext implements SpanContext {
+  #traceIdWords: TraceIdWords | undefined;
+  readonly #spanIdWord0: number;
+  readonly #spanIdWord1: number;
+
   constructor(
     public traceId: string,
     public spanId: string,
     public traceFlags: number,
     public traceState: TraceState | undefined,
     public isRemote: boolean,
-  ) {}
+    traceIdWords: TraceIdWords | undefined,
+    spanIdWord0: number,
+    spanIdWord1: number,
+  ) {
+    this.#traceIdWords = traceIdWords;
+    this.#spanIdWord0 = spanIdWord0;
+    this.#spanIdWord1 = spanIdWord1;
+  }
+
+  /** A context read from a carrier: its span id's words now, its trace id's once a span of it records. */
+  static remote(traceId: string, spanId: string, traceFlags: number): VerifiedSpanContext {
+    return new VerifiedSpanContext(traceId, spanId, traceFlags, undefined, true, undefined, wordFromHex(spanId, 0), wordFromHex(spanId, 8));
+  }
+
+  /** The trace id's words, undefined while no span of a trace read from a carrier has recorded. */
+  get traceIdWords(): TraceIdWords | undefined {
+    return this.#traceIdWords;
+  }
+
+  get spanIdWord0(): number {
+    return this.#spanIdWord0;
+  }
+
+  get spanIdWord1(): number {
+    return this.#spanIdWord1;
+  }
+
+  /** The trace id's words, worked out from the hex the first time a span of this trace records. */
+  recordedTraceIdWords(): TraceIdWords {
+    return (this.#traceIdWords ??= traceIdWordsFromHex(this.traceId));
+  }
 }
 
 export function isSpanContextValid(spanContext: SpanContext): boolean {

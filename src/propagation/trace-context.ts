@@ -66,5 +66,5 @@ export function parseTraceParent(header: string): SpanContext | undefined {
   const traceId = value.slice(3, 35);
   const spanId = value.slice(36, 52);
   if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return undefined;
-  return new VerifiedSpanContext(traceId, spanId, parseInt(value.slice(53, 55), 16), undefined, true);
+  return VerifiedSpanContext.remote(traceId, spanId, parseInt(value.slice(53, 55), 16));
 }

@@ -7,7 +7,8 @@
  * an application that holds on to ids (say, of failed requests) holds at most 256 characters
  * per id. Ids are never all zeros, which W3C Trace Context forbids: every id starts on an
  * 8-byte boundary of the pool, and no 8 bytes of the pool are left all zeros (a chance of 2^-64
- * per id, not worth a comparison on every id).
+ * per id, not worth a comparison on every id). Each id's bytes are also given as 32-bit words
+ * (lastIdWords), which the OTLP encoder copies instead of decoding the hex (see id-words.ts).
  */
 interface HexBuffer extends Buffer {
   /** Buffer's own hex encoder, without toString()'s argument handling (on every Node we support). */
@@ -20,6 +21,13 @@ const words = new Uint32Array(bytes.buffer, bytes.byteOffset, POOL_BYTES / 4);
 
 let pool = '';
 let next = 0;
+
+/**
+ * The bytes of the id taken last as 32-bit words, in the byte order of id-words.ts: four for a
+ * trace id, two for a span id. Read them right after taking the id: the next id overwrites them.
+ * One shared array rather than an object per id.
+ */
+export const lastIdWords = new Int32Array(4);
 
 function refill(): void {
   for (let i = 0; i < words.length; i += 2) {
@@ -34,6 +42,14 @@ function refill(): void {
 function take(length: number): string {
   if (next + length > pool.length) refill();
   const id = pool.slice(next, next + length);
+  // Ids start on 8-byte boundaries: 8 hex characters per word.
+  const word = next >>> 3;
+  lastIdWords[0] = words[word]!;
+  lastIdWords[1] = words[word + 1]!;
+  if (length === 32) {
+    lastIdWords[2] = words[word + 2]!;
+    lastIdWords[3] = words[word + 3]!;
+  }
   next += length;
   return id;
 }

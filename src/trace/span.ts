@@ -25,7 +25,7 @@ export interface SpanInit {
   readonly name: string;
   readonly kind: SpanKind;
   readonly spanContext: SpanContext;
-  readonly parentSpanId: string | undefined;
+  readonly parentSpanContext: SpanContext | undefined;
   readonly parentIsRemote: boolean;
   readonly scope: InstrumentationScope;
   readonly owner: SpanOwner;
@@ -45,7 +45,7 @@ function validTime(time: TimeInput | undefined): EpochMillis | undefined {
 export class RecordingSpan implements Span, ReadableSpan {
   name: string;
   readonly kind: SpanKind;
-  readonly parentSpanId: string | undefined;
+  readonly parentSpanContext: SpanContext | undefined;
   readonly parentIsRemote: boolean;
   readonly scope: InstrumentationScope;
   readonly startTime: EpochMillis;
@@ -80,7 +80,7 @@ export class RecordingSpan implements Span, ReadableSpan {
     this.name = init.name;
     this.kind = init.kind;
     this.context = init.spanContext;
-    this.parentSpanId = init.parentSpanId;
+    this.parentSpanContext = init.parentSpanContext;
     this.parentIsRemote = init.parentIsRemote;
     this.scope = init.scope;
     this.owner = init.owner;
@@ -96,6 +96,10 @@ export class RecordingSpan implements Span, ReadableSpan {
 
   spanContext(): SpanContext {
     return this.context;
+  }
+
+  get parentSpanId(): string | undefined {
+    return this.parentSpanContext?.spanId;
   }
 
   isRecording(): boolean {

@@ -1,7 +1,8 @@
 import type { Context, Span, SpanContext, SpanKind as ApiSpanKind, SpanOptions, Tracer } from '@opentelemetry/api';
 import { agentContext } from '../api/active';
 import { getSpanContext, isSpanContextValid, NonRecordingSpan, setSpan, SpanKind, VerifiedSpanContext } from '../api/trace';
-import { newSpanId, newTraceId } from './id-generator';
+import { lastIdWords, newSpanId, newTraceId } from './id-generator';
+import { TraceIdWords, traceIdWordsFromHex } from './id-words';
 import { SamplingDecision, type Sampler } from './sampler';
 import { RecordingSpan, type SpanOwner } from './span';
 import { isTracingSuppressed } from './suppress';
@@ -28,20 +29,34 @@ export class AgentTracer implements Tracer {
 
     const candidate = options?.root ? undefined : getSpanContext(parentContext);
     const parent: SpanContext | undefined = candidate !== undefined && isSpanContextValid(candidate) ? candidate : undefined;
-    const traceId = parent === undefined ? newTraceId() : parent.traceId;
+    let traceId: string;
+    let traceIdWords: TraceIdWords | undefined;
+    if (parent === undefined) {
+      traceId = newTraceId();
+      traceIdWords = new TraceIdWords(lastIdWords[0]!, lastIdWords[1]!, lastIdWords[2]!, lastIdWords[3]!);
+    } else {
+      traceId = parent.traceId;
+      traceIdWords = parent instanceof VerifiedSpanContext ? parent.traceIdWords : undefined;
+    }
     const spanId = newSpanId();
+    const spanIdWord0 = lastIdWords[0]!;
+    const spanIdWord1 = lastIdWords[1]!;
     const traceState = parent?.traceState;
 
     const decision = this.host.sampler.shouldSample(parent, traceId);
     if (decision === SamplingDecision.Drop) {
       // Not recorded, but the new span id and the unsampled flag still propagate downstream.
-      return new NonRecordingSpan(new VerifiedSpanContext(traceId, spanId, NOT_SAMPLED, traceState, false));
+      return new NonRecordingSpan(new VerifiedSpanContext(traceId, spanId, NOT_SAMPLED, traceState, false, traceIdWords, spanIdWord0, spanIdWord1));
     }
+    // A recorded span is exported: its trace id's words are worked out once per trace from elsewhere.
+    if (traceIdWords === undefined)
+      traceIdWords = parent instanceof VerifiedSpanContext ? parent.recordedTraceIdWords() : traceIdWordsFromHex(traceId);
+    const flags = decision === SamplingDecision.RecordAndSample ? 1 : NOT_SAMPLED;
     const span = new RecordingSpan({
       name: String(name),
       kind: normaliseKind(options?.kind),
-      spanContext: new VerifiedSpanContext(traceId, spanId, decision === SamplingDecision.RecordAndSample ? 1 : NOT_SAMPLED, traceState, false),
-      parentSpanId: parent?.spanId,
+      spanContext: new VerifiedSpanContext(traceId, spanId, flags, traceState, false, traceIdWords, spanIdWord0, spanIdWord1),
+      parentSpanContext: parent,
       parentIsRemote: parent?.isRemote === true,
       scope: this.scope,
       owner: this.host,

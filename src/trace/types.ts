@@ -30,6 +30,8 @@ export interface ReadableSpan {
   spanContext(): SpanContext;
   /** Span id of the parent, undefined for a root span. */
   readonly parentSpanId: string | undefined;
+  /** The parent's context, when the span keeps it (the encoder copies its id's words, see id-words.ts). */
+  readonly parentSpanContext?: SpanContext;
   /** True when the parent came from another process (extracted from a carrier). */
   readonly parentIsRemote: boolean;
   readonly startTime: EpochMillis;

@@ -153,6 +153,35 @@ export class ProtobufWriter {
     this.position = position;
   }
 
+  /**
+   * An 8-byte id (a span id) given as two words in byte order (see id-words.ts). Id fields are
+   * numbered below 16 in every OTLP message, so their tag is one byte.
+   */
+  idField(field: number, word0: number, word1: number): void {
+    this.idHeader(field, 8);
+    this.uint32LE(word0);
+    this.uint32LE(word1);
+  }
+
+  /** A 16-byte id (a trace id) given as four words in byte order (see id-words.ts); a one-byte tag, as idField's. */
+  traceIdField(field: number, word0: number, word1: number, word2: number, word3: number): void {
+    this.idHeader(field, 16);
+    this.uint32LE(word0);
+    this.uint32LE(word1);
+    this.uint32LE(word2);
+    this.uint32LE(word3);
+  }
+
+  /** The one-byte tag and one-byte length of an id field, with room made for its bytes. */
+  private idHeader(field: number, byteLength: number): void {
+    this.ensure(2 + byteLength);
+    const buffer = this.buffer;
+    const position = this.position;
+    buffer[position] = (field << 3) | WireType.lengthDelimited;
+    buffer[position + 1] = byteLength;
+    this.position = position + 2;
+  }
+
   /** Four little-endian bytes, stored directly: Buffer's writeUInt32LE validates its arguments on every call. */
   private uint32LE(value: number): void {
     const buffer = this.buffer;
