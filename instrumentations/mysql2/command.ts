@@ -5,7 +5,7 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME } from '../../src/semconv';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { describeStatement } from '../shared/sql-statement';
-import { connectionAttributes, databaseSystem, serverKnown, type MysqlConnection } from './connection';
+import { databaseSystem, serverKnown, setConnectionAttributes, type MysqlConnection } from './connection';
 
 /**
  * A mysql2 command (Query, Execute): an EventEmitter that reports its outcome through `onResult`
@@ -64,10 +64,12 @@ export function runCommand(
 
 function startSpan(connection: MysqlConnection, text: unknown, parent: Context, ctx: InstrumentationContext<DatabaseSettings>): Span {
   const statement = typeof text === 'string' ? describeStatement(text, 'mysql') : undefined;
-  const attributes = connectionAttributes(connection);
-  if (statement?.text !== undefined) attributes[ATTR_DB_QUERY_TEXT] = statement.text;
-  if (statement?.summary !== undefined) attributes[ATTR_DB_QUERY_SUMMARY] = statement.summary;
-  const span = ctx.tracer.startSpan(statement?.summary ?? (attributes[ATTR_DB_SYSTEM_NAME] as string), { kind: SpanKind.CLIENT, attributes }, parent);
+  const span = ctx.tracer.startSpan(statement?.summary ?? databaseSystem(connection), { kind: SpanKind.CLIENT }, parent);
+  if (span.isRecording()) {
+    setConnectionAttributes(span, connection);
+    if (statement?.text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, statement.text);
+    if (statement?.summary !== undefined) span.setAttribute(ATTR_DB_QUERY_SUMMARY, statement.summary);
+  }
   if (!serverKnown(connection)) nameSystemOnGreeting(connection, span);
   return span;
 }

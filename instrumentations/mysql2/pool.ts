@@ -5,7 +5,7 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_MYSQL } from '../../src/semconv';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
-import { connectionAttributes, type MysqlConnection } from './connection';
+import { setConnectionAttributes, type MysqlConnection } from './connection';
 import { describeMysqlFailure } from './failure';
 
 /**
@@ -57,5 +57,5 @@ export function patchPool(prototype: { getConnection: AnyFunction }, ctx: Instru
 
 /** Once a connection is handed over, the acquisition span says where it goes and to which server. */
 function describeConnection(span: Span, connection: unknown): void {
-  if (typeof connection === 'object' && connection !== null) span.setAttributes(connectionAttributes(connection as MysqlConnection));
+  if (typeof connection === 'object' && connection !== null) setConnectionAttributes(span, connection as MysqlConnection);
 }

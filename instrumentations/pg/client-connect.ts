@@ -4,7 +4,7 @@ import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
-import { connectionAttributes, type PgConnectionTarget } from './connection';
+import { setConnectionAttributes, type PgConnectionTarget } from './connection';
 import { describePgFailure } from './failure';
 import type { PgSettings } from './index';
 
@@ -33,7 +33,8 @@ export function patchConnect(prototype: { connect: Connect }, ctx: Instrumentati
         let span: Span | undefined;
         let callArgs: ArrayLike<unknown> = arguments;
         try {
-          span = ctx.tracer.startSpan(CONNECT_SPAN_NAME, { kind: SpanKind.CLIENT, attributes: connectionAttributes(this) }, parent);
+          span = ctx.tracer.startSpan(CONNECT_SPAN_NAME, { kind: SpanKind.CLIENT }, parent);
+          setConnectionAttributes(span, this);
           if (typeof callback === 'function') callArgs = [outcome.callback(span, caller, callback as AnyFunction)];
         } catch (error) {
           ctx.reportError(error);

@@ -5,7 +5,7 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
-import { connectionAttributes, type PgConnectionTarget } from './connection';
+import { setConnectionAttributes, type PgConnectionTarget } from './connection';
 import { describePgFailure } from './failure';
 import { withTraceparent } from './sqlcommenter';
 import { describeStatement } from '../shared/sql-statement';
@@ -81,7 +81,7 @@ function tracedQuery(
     span = ctx.tracer.startSpan(summary ?? DB_SYSTEM_NAME_VALUE_POSTGRESQL, { kind: SpanKind.CLIENT }, parent);
     // The attributes are built for a span that records them only (the samplers read none).
     if (span.isRecording()) {
-      span.setAttributes(connectionAttributes(client));
+      setConnectionAttributes(span, client);
       if (statement?.text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, statement.text);
       if (summary !== undefined) span.setAttribute(ATTR_DB_QUERY_SUMMARY, summary);
     }

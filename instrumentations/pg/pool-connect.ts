@@ -5,7 +5,7 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
-import { connectionAttributes, type PgConnectionTarget } from './connection';
+import { setConnectionAttributes, type PgConnectionTarget } from './connection';
 import { describePgFailure } from './failure';
 import type { PgSettings } from './index';
 
@@ -105,5 +105,5 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
 
 /** Once a client is acquired, the acquisition span says where it connects. */
 function describeClient(span: Span, client: unknown): void {
-  if (typeof client === 'object' && client !== null) span.setAttributes(connectionAttributes(client as PgConnectionTarget));
+  if (typeof client === 'object' && client !== null) setConnectionAttributes(span, client as PgConnectionTarget);
 }
