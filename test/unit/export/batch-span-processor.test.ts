@@ -2,15 +2,16 @@ import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BatchConfig } from '../../../src/config/env';
 import { diag } from '../../../src/diag/logger';
-import { BatchSpanProcessor } from '../../../src/export/batch-span-processor';
+import { BatchSpanProcessor, BURST_WINDOW_MS } from '../../../src/export/batch-span-processor';
 import type { ExportResponse, ExportResult, SpanEncoder, SpanExporter, SpanPack, SpanPacker } from '../../../src/export/types';
 import { isTracingSuppressed } from '../../../src/trace/suppress';
 import type { ReadableSpan } from '../../../src/trace/types';
 import { installContextManager } from '../../helpers/context';
 import { makeSpan } from '../../helpers/spans';
 
-function fakeSpan(name: string, sampled = true): ReadableSpan {
-  return makeSpan({ name, context: { traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE } });
+/** Spans end at the same instant unless told otherwise: a burst, packed together. */
+function fakeSpan(name: string, sampled = true, endTime = 1700000000100): ReadableSpan {
+  return makeSpan({ name, endTime, context: { traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE } });
 }
 
 interface NamePack extends SpanPack {
@@ -205,12 +206,13 @@ describe('BatchSpanProcessor', () => {
     expect(messages.some((m) => m.includes('OTEL_BSP_EXPORT_TIMEOUT=30') && m.includes('1 spans'))).toBe(true);
   });
 
-  it('packs the spans of a turn of the event loop on the next, and exports whole packs', async () => {
+  it('packs a burst of spans on the next turn of the event loop, and exports whole packs', async () => {
     const exporter = new PackingFake();
     const processor = new BatchSpanProcessor(exporter, exporter, config({ maxQueueSize: 1000, maxExportBatchSize: 128 }));
     const ended = names('s', 300);
     for (const name of ended) processor.onEnd(fakeSpan(name));
-    expect(exporter.added).toEqual([]); // not on the path of the request that ended them
+    // The first, alone so far, at once; those that ended with it not on the path of their requests.
+    expect(exporter.added).toEqual(['s0']);
     await tick();
     expect(exporter.added).toEqual(ended); // all at once: no span object outlives the next turn
     expect(exporter.packed).toEqual([ended.slice(0, 128), ended.slice(128, 256)]);
@@ -220,6 +222,25 @@ describe('BatchSpanProcessor', () => {
     expect(exporter.packed.at(-1)).toEqual(ended.slice(256));
     expect(exporter.exportedPacks).toEqual([[128], [128], [44]]);
     expect(exporter.batches.flat()).toEqual(ended);
+  });
+
+  it('packs a lone span as it ends, without a turn of its own, and exports on a turn of its own', async () => {
+    const exporter = new PackingFake();
+    const processor = new BatchSpanProcessor(exporter, exporter, config({ maxExportBatchSize: 3 }));
+    const start = 1700000000000;
+    for (const [i, name] of ['a', 'b', 'c'].entries()) {
+      processor.onEnd(fakeSpan(name, true, start + i * (BURST_WINDOW_MS * 2)));
+      expect(exporter.added.at(-1)).toBe(name);
+    }
+    expect(exporter.batches).toEqual([]); // the batch is full, but not sent from the span's end
+    await tick();
+    expect(exporter.batches).toEqual([['a', 'b', 'c']]);
+    // A span ending within the window of the last packing joins the next turn's burst.
+    processor.onEnd(fakeSpan('d', true, start + 10 * BURST_WINDOW_MS));
+    processor.onEnd(fakeSpan('e', true, start + 10 * BURST_WINDOW_MS + BURST_WINDOW_MS / 2));
+    expect(exporter.added.at(-1)).toBe('d');
+    await tick();
+    expect(exporter.added.at(-1)).toBe('e');
   });
 
   it('at exit, packs what is still pending and hands queued and in-flight packs over', async () => {
