@@ -1,7 +1,7 @@
 // `npm run bench`: what the agent costs a real service, measured against the same service
 // without it in the same run, written to test/bench/RESULTS.md.
 //
-//   npm run bench                     full run (about an hour), writes test/bench/RESULTS.md
+//   npm run bench                     full run (about 35 minutes, an hour more with valgrind installed), writes test/bench/RESULTS.md
 //   npm run bench -- --quick          smoke run (seconds): every section, short, prints the report
 //   npm run bench -- --only startup,micro   some sections: throughput, newer-node, instructions, startup, outage,
 //                                     micro, footprint (instructions: callgrind, needs valgrind; after throughput,
@@ -114,7 +114,7 @@ try {
   }
   if (sections.has('instructions')) {
     if (HAS_CALLGRIND) {
-      log('instructions under callgrind (about 25 minutes)');
+      log('instructions under callgrind (about an hour)');
       results.instructions = await measureInstructions({ receiver, node, log });
     } else {
       log('instructions: skipped, valgrind is not installed');
