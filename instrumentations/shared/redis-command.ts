@@ -9,7 +9,7 @@
  * - error.type: the Redis error prefix (`WRONGTYPE`, also db.response.status_code), else the
  *   error's code or class; the arguments Redis echoes in some error messages are not recorded.
  */
-import type { Attributes, Context, Exception, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Exception, Span, Tracer } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
 import { errorMessage, errorType, outcomeOf, type DescribeFailure, type OnSuccess, type Outcome } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
@@ -256,19 +256,21 @@ export interface RedisTarget {
   readonly database?: number | string;
 }
 
-/** The attributes every Redis span starts with. */
-export function redisSpanAttributes(operation: string | undefined, text: string | undefined, target: RedisTarget): Attributes {
-  const attributes: Attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_REDIS };
-  if (operation !== undefined) attributes[ATTR_DB_OPERATION_NAME] = operation;
-  if (text !== undefined) attributes[ATTR_DB_QUERY_TEXT] = text;
-  if (target.database !== undefined && target.database !== null) attributes[ATTR_DB_NAMESPACE] = String(target.database);
-  if (typeof target.serverAddress === 'string' && target.serverAddress !== '') attributes[ATTR_SERVER_ADDRESS] = target.serverAddress;
-  if (typeof target.serverPort === 'number') attributes[ATTR_SERVER_PORT] = target.serverPort;
+/**
+ * Sets the attributes every Redis span has, one by one: an object of them per command cost the
+ * span a walk over its keys, each read through V8's megamorphic lookup.
+ */
+function setRedisSpanAttributes(span: Span, operation: string | undefined, text: string | undefined, target: RedisTarget): void {
+  span.setAttribute(ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_REDIS);
+  if (operation !== undefined) span.setAttribute(ATTR_DB_OPERATION_NAME, operation);
+  if (text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, text);
+  if (target.database !== undefined && target.database !== null) span.setAttribute(ATTR_DB_NAMESPACE, String(target.database));
+  if (typeof target.serverAddress === 'string' && target.serverAddress !== '') span.setAttribute(ATTR_SERVER_ADDRESS, target.serverAddress);
+  if (typeof target.serverPort === 'number') span.setAttribute(ATTR_SERVER_PORT, target.serverPort);
   if (typeof target.peerAddress === 'string' && target.peerAddress !== '') {
-    attributes[ATTR_NETWORK_PEER_ADDRESS] = target.peerAddress;
-    if (typeof target.peerPort === 'number') attributes[ATTR_NETWORK_PEER_PORT] = target.peerPort;
+    span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, target.peerAddress);
+    if (typeof target.peerPort === 'number') span.setAttribute(ATTR_NETWORK_PEER_PORT, target.peerPort);
   }
-  return attributes;
 }
 
 /** One CLIENT span for one command, named after it, child of `parent`. */
@@ -280,11 +282,14 @@ export function startCommandSpan(
   target: RedisTarget,
   options: { startTime?: number; first?: number } = {},
 ): Span {
+  const span = tracer.startSpan(operation, { kind: SpanKind.CLIENT, startTime: options.startTime }, parent);
+  // Built for a span that records them only (the samplers read none).
+  if (!span.isRecording()) return span;
   const text = args === undefined ? undefined : redisQueryText(operation, args, options.first);
-  const attributes = redisSpanAttributes(operation, text, target);
+  setRedisSpanAttributes(span, operation, text, target);
   const procedure = args === undefined ? undefined : redisStoredProcedure(operation, args, options.first);
-  if (procedure !== undefined) attributes[ATTR_DB_STORED_PROCEDURE_NAME] = procedure;
-  return tracer.startSpan(operation, { kind: SpanKind.CLIENT, attributes, startTime: options.startTime }, parent);
+  if (procedure !== undefined) span.setAttribute(ATTR_DB_STORED_PROCEDURE_NAME, procedure);
+  return span;
 }
 
 /** Sets db.query.text (and db.stored_procedure.name) of a command span started without its arguments. */
@@ -300,7 +305,9 @@ export function setCommandArgs(span: Span, operation: string, args: Args, first 
  * setBatchCommands): both clients queue a transaction's commands after it starts.
  */
 export function startTransactionSpan(tracer: Tracer, parent: Context, target: RedisTarget): Span {
-  return tracer.startSpan(TRANSACTION, { kind: SpanKind.CLIENT, attributes: redisSpanAttributes(TRANSACTION, undefined, target) }, parent);
+  const span = tracer.startSpan(TRANSACTION, { kind: SpanKind.CLIENT }, parent);
+  if (span.isRecording()) setRedisSpanAttributes(span, TRANSACTION, undefined, target);
+  return span;
 }
 
 /**
@@ -323,8 +330,9 @@ export function setBatchCommands(span: Span, commands: readonly { operation: str
  * command (so no db.operation.name), nor about a database (so no db.namespace).
  */
 export function startConnectSpan(tracer: Tracer, parent: Context, target: RedisTarget, startTime?: number): Span {
-  const attributes = redisSpanAttributes(undefined, undefined, { ...target, database: undefined });
-  return tracer.startSpan(CONNECT, { kind: SpanKind.CLIENT, attributes, startTime }, parent);
+  const span = tracer.startSpan(CONNECT, { kind: SpanKind.CLIENT, startTime }, parent);
+  if (span.isRecording()) setRedisSpanAttributes(span, undefined, undefined, { ...target, database: undefined });
+  return span;
 }
 
 /** A command as a transaction lists it. */
