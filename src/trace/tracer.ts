@@ -31,9 +31,17 @@ export class AgentTracer implements Tracer {
     const parent: SpanContext | undefined = candidate !== undefined && isSpanContextValid(candidate) ? candidate : undefined;
     let traceId: string;
     let traceIdWords: TraceIdWords | undefined;
+    // A new trace's id words, kept as numbers: only a span that records needs them as an object.
+    let word0 = 0;
+    let word1 = 0;
+    let word2 = 0;
+    let word3 = 0;
     if (parent === undefined) {
       traceId = newTraceId();
-      traceIdWords = new TraceIdWords(lastIdWords[0]!, lastIdWords[1]!, lastIdWords[2]!, lastIdWords[3]!);
+      word0 = lastIdWords[0]!;
+      word1 = lastIdWords[1]!;
+      word2 = lastIdWords[2]!;
+      word3 = lastIdWords[3]!;
     } else {
       traceId = parent.traceId;
       traceIdWords = parent instanceof VerifiedSpanContext ? parent.traceIdWords : undefined;
@@ -48,9 +56,12 @@ export class AgentTracer implements Tracer {
       // Not recorded, but the new span id and the unsampled flag still propagate downstream.
       return new NonRecordingSpan(new VerifiedSpanContext(traceId, spanId, NOT_SAMPLED, traceState, false, traceIdWords, spanIdWord0, spanIdWord1));
     }
-    // A recorded span is exported: its trace id's words are worked out once per trace from elsewhere.
-    if (traceIdWords === undefined)
-      traceIdWords = parent instanceof VerifiedSpanContext ? parent.recordedTraceIdWords() : traceIdWordsFromHex(traceId);
+    // A recorded span is exported with its trace id's words: those of a new trace, else the
+    // parent's, worked out once per trace when the trace came from a carrier.
+    if (traceIdWords === undefined) {
+      if (parent === undefined) traceIdWords = new TraceIdWords(word0, word1, word2, word3);
+      else traceIdWords = parent instanceof VerifiedSpanContext ? parent.recordedTraceIdWords() : traceIdWordsFromHex(traceId);
+    }
     const flags = decision === SamplingDecision.RecordAndSample ? 1 : NOT_SAMPLED;
     const span = new RecordingSpan({
       name: String(name),

@@ -6,6 +6,7 @@ import { encodeTraceRequest } from '../../../src/export/otlp/protobuf-encoder';
 import { parseTraceParent } from '../../../src/propagation/trace-context';
 import { lastIdWords, newSpanId, newTraceId } from '../../../src/trace/id-generator';
 import { traceIdWordsFromHex, wordFromHex } from '../../../src/trace/id-words';
+import { SamplingDecision, type Sampler } from '../../../src/trace/sampler';
 import type { ReadableSpan } from '../../../src/trace/types';
 import { testProvider } from '../../helpers/in-memory';
 import { ExportTraceServiceRequest } from '../../helpers/otlp-schema.mjs';
@@ -75,5 +76,22 @@ describe('ids in the OTLP request', () => {
       ['5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b174'],
       ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7'],
     ]);
+  });
+
+  it('are those of the trace when a span records under a parent that did not', () => {
+    // New traces are dropped, their children recorded: the trace id's words come from the hex.
+    const sampler: Sampler = {
+      shouldSample: (parent) => (parent === undefined ? SamplingDecision.Drop : SamplingDecision.RecordAndSample),
+      toString: () => 'children only',
+    };
+    const { tracer, processor } = testProvider({ sampler });
+    const root = tracer.startSpan('root', undefined, ROOT_CONTEXT);
+    expect(root.isRecording()).toBe(false);
+    const child = tracer.startSpan('child', undefined, setSpanContext(ROOT_CONTEXT, root.spanContext()));
+    child.end();
+    const [decoded] = decodedSpans(processor.spans);
+    expect(hex(decoded.traceId)).toBe(root.spanContext().traceId);
+    expect(hex(decoded.spanId)).toBe(child.spanContext().spanId);
+    expect(hex(decoded.parentSpanId)).toBe(root.spanContext().spanId);
   });
 });
