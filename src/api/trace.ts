@@ -28,6 +28,10 @@ export const SpanStatusCode = {
 
 export const TRACE_FLAG_NONE = 0;
 export const TRACE_FLAG_SAMPLED = 1;
+/** W3C Trace Context Level 2: the trace id's 7 rightmost bytes are random. */
+export const TRACE_FLAG_RANDOM = 2;
+/** The flags this agent knows and passes on; Level 2 has the others set to zero. */
+export const KNOWN_TRACE_FLAGS = TRACE_FLAG_SAMPLED | TRACE_FLAG_RANDOM;
 
 export const INVALID_TRACE_ID = '00000000000000000000000000000000';
 export const INVALID_SPAN_ID = '0000000000000000';

@@ -4,10 +4,11 @@ import {
   INVALID_SPAN_ID,
   INVALID_TRACE_ID,
   isSpanContextValid,
+  KNOWN_TRACE_FLAGS,
   setSpanContext,
-  TRACE_FLAG_SAMPLED,
   VerifiedSpanContext,
 } from '../api/trace';
+import { withValidOtEntry } from '../trace/ot-trace-state';
 import { joinedValues, singleValue, trimOws } from './header-values';
 import { parseTraceState } from './trace-state';
 
@@ -20,14 +21,18 @@ const VERSION_00_LENGTH = 55;
 // version-traceid-parentid-flags, lowercase hex only. Not anchored at the end: a future version may add fields.
 const TRACEPARENT_PREFIX_RE = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}/;
 const DASH = 0x2d;
+/** trace-flags as sent, indexed by the known flags (sampled, random). */
+const FLAGS_HEX = ['00', '01', '02', '03'];
 
-/** W3C Trace Context (Level 1): the `traceparent` and `tracestate` headers. */
+/**
+ * W3C Trace Context (Level 2): the `traceparent` and `tracestate` headers. The sampled and random
+ * flags are read and passed on; flags a later level may define are sent as zeros, as Level 2 asks.
+ */
 export class TraceContextPropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const spanContext = getSpanContext(context);
     if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
-    // Level 1: flags this version does not know are not passed on, only "sampled".
-    const flags = (spanContext.traceFlags & TRACE_FLAG_SAMPLED) === TRACE_FLAG_SAMPLED ? '01' : '00';
+    const flags = FLAGS_HEX[spanContext.traceFlags & KNOWN_TRACE_FLAGS];
     setter.set(carrier, TRACEPARENT_HEADER, `${VERSION}-${spanContext.traceId}-${spanContext.spanId}-${flags}`);
     const traceState = spanContext.traceState?.serialize();
     if (traceState) setter.set(carrier, TRACESTATE_HEADER, traceState);
@@ -40,7 +45,8 @@ export class TraceContextPropagator implements TextMapPropagator {
       if (spanContext === undefined) return context;
       const tracestate = joinedValues(getter.get(carrier, TRACESTATE_HEADER));
       const traceState = tracestate === undefined ? undefined : parseTraceState(tracestate);
-      if (traceState !== undefined) spanContext.traceState = traceState; // an invalid tracestate is dropped alone
+      // An invalid tracestate is dropped alone; a malformed OpenTelemetry entry in a valid one, alone too.
+      if (traceState !== undefined) spanContext.traceState = withValidOtEntry(traceState);
       return setSpanContext(context, spanContext);
     } catch {
       return context; // a carrier or getter that throws carries no trace context
@@ -66,5 +72,5 @@ export function parseTraceParent(header: string): SpanContext | undefined {
   const traceId = value.slice(3, 35);
   const spanId = value.slice(36, 52);
   if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return undefined;
-  return VerifiedSpanContext.remote(traceId, spanId, parseInt(value.slice(53, 55), 16));
+  return VerifiedSpanContext.remote(traceId, spanId, parseInt(value.slice(53, 55), 16) & KNOWN_TRACE_FLAGS);
 }

@@ -1,15 +1,15 @@
 import type { TraceState as ApiTraceState } from '@opentelemetry/api';
 import { trimOws } from './header-values';
 
-/** W3C Trace Context Level 1: a tracestate holds at most 32 list-members. */
+/** W3C Trace Context: a tracestate holds at most 32 list-members. */
 export const MAX_TRACE_STATE_MEMBERS = 32;
 /** Size a propagated tracestate is cut down to, and the size of entries dropped first. */
 const MAX_SERIALIZED_LENGTH = 512;
 const LARGE_ENTRY_LENGTH = 128;
 
-// simple-key = lcalpha 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/")
-// multi-tenant-key = tenant-id "@" system-id
-const KEY_RE = /^(?:[a-z][a-z0-9_\-*/]{0,255}|[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13})$/;
+// Level 2: key = (lcalpha / DIGIT) 0*255(keychar), keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@".
+// Level 1's tenant@system keys are a subset of this grammar.
+const KEY_RE = /^[a-z0-9][a-z0-9_\-*/@]{0,255}$/;
 // value = 0*255(chr) nblk-chr: printable ASCII except ',' and '=', no trailing space.
 const VALUE_RE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
@@ -67,11 +67,14 @@ export function isValidTraceStateValue(value: string): boolean {
 }
 
 /**
- * Parses a tracestate header. Any malformed list-member, a duplicate key or more than 32 members
- * makes the whole header invalid: undefined, and the caller drops it.
+ * Parses a tracestate header. Any malformed list-member or more than 32 members makes the whole
+ * header invalid: undefined, and the caller drops it. A key repeated later in the list is dropped
+ * there, its first (most recent) value kept: Level 2 lets a vendor discard duplicates rather than
+ * lose the whole header.
  */
 export function parseTraceState(header: string): TraceState | undefined {
   const entries: Entry[] = [];
+  let members = 0; // duplicates count too: a list of 33 members is invalid whatever they hold
   let start = 0;
   while (start <= header.length) {
     let end = header.indexOf(',', start);
@@ -79,18 +82,22 @@ export function parseTraceState(header: string): TraceState | undefined {
     const member = trimOws(header, start, end);
     start = end + 1;
     if (member === '') continue; // empty list-members are allowed and ignored
-    if (entries.length === MAX_TRACE_STATE_MEMBERS) return undefined;
+    if (++members > MAX_TRACE_STATE_MEMBERS) return undefined;
     const eq = member.indexOf('=');
     if (eq === -1) return undefined;
     const key = member.slice(0, eq);
     const value = member.slice(eq + 1);
     if (!KEY_RE.test(key) || !VALUE_RE.test(value)) return undefined;
-    for (const entry of entries) {
-      if (entry[0] === key) return undefined;
-    }
-    entries.push([key, value]);
+    if (!hasKey(entries, key)) entries.push([key, value]);
   }
   return new TraceState(entries);
+}
+
+function hasKey(entries: readonly Entry[], key: string): boolean {
+  for (const entry of entries) {
+    if (entry[0] === key) return true;
+  }
+  return false;
 }
 
 /** W3C size rule: over 512 characters, drop entries longer than 128 first, then entries from the end. */

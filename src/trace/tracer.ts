@@ -1,9 +1,18 @@
 import type { Context, Span, SpanContext, SpanKind as ApiSpanKind, SpanOptions, Tracer } from '@opentelemetry/api';
 import { agentContext } from '../api/active';
-import { getSpanContext, isSpanContextValid, NonRecordingSpan, setSpan, SpanKind, VerifiedSpanContext } from '../api/trace';
+import {
+  getSpanContext,
+  isSpanContextValid,
+  NonRecordingSpan,
+  setSpan,
+  SpanKind,
+  TRACE_FLAG_RANDOM,
+  TRACE_FLAG_SAMPLED,
+  VerifiedSpanContext,
+} from '../api/trace';
 import { lastIdWords, newSpanId, newTraceId } from './id-generator';
 import { TraceIdWords, traceIdWordsFromHex } from './id-words';
-import { SamplingDecision, type Sampler } from './sampler';
+import { SamplingDecision, type Sampler, type SamplingResult } from './sampler';
 import { RecordingSpan, type SpanOwner } from './span';
 import { isTracingSuppressed } from './suppress';
 import type { InstrumentationScope } from './types';
@@ -15,7 +24,8 @@ export interface TracerHost extends SpanOwner {
   readonly active: boolean;
 }
 
-const NOT_SAMPLED = 0;
+/** The sampler's output slot, reused: it is read right after each decision. */
+const samplingResult: SamplingResult = { traceState: undefined };
 
 export class AgentTracer implements Tracer {
   constructor(
@@ -36,25 +46,30 @@ export class AgentTracer implements Tracer {
     let word1 = 0;
     let word2 = 0;
     let word3 = 0;
+    // Level 2: the ids this agent generates are random, and a continued trace keeps its parent's flag.
+    let randomFlag: number;
     if (parent === undefined) {
       traceId = newTraceId();
+      randomFlag = TRACE_FLAG_RANDOM;
       word0 = lastIdWords[0]!;
       word1 = lastIdWords[1]!;
       word2 = lastIdWords[2]!;
       word3 = lastIdWords[3]!;
     } else {
       traceId = parent.traceId;
+      randomFlag = parent.traceFlags & TRACE_FLAG_RANDOM;
       traceIdWords = parent instanceof VerifiedSpanContext ? parent.traceIdWords : undefined;
     }
     const spanId = newSpanId();
     const spanIdWord0 = lastIdWords[0]!;
     const spanIdWord1 = lastIdWords[1]!;
-    const traceState = parent?.traceState;
 
-    const decision = this.host.sampler.shouldSample(parent, traceId);
+    const decision = this.host.sampler.shouldSample(parent, traceId, samplingResult);
+    const traceState = samplingResult.traceState;
+    samplingResult.traceState = undefined;
     if (decision === SamplingDecision.Drop) {
       // Not recorded, but the new span id and the unsampled flag still propagate downstream.
-      return new NonRecordingSpan(new VerifiedSpanContext(traceId, spanId, NOT_SAMPLED, traceState, false, traceIdWords, spanIdWord0, spanIdWord1));
+      return new NonRecordingSpan(new VerifiedSpanContext(traceId, spanId, randomFlag, traceState, false, traceIdWords, spanIdWord0, spanIdWord1));
     }
     // A recorded span is exported with its trace id's words: those of a new trace, else the
     // parent's, worked out once per trace when the trace came from a carrier.
@@ -62,7 +77,7 @@ export class AgentTracer implements Tracer {
       if (parent === undefined) traceIdWords = new TraceIdWords(word0, word1, word2, word3);
       else traceIdWords = parent instanceof VerifiedSpanContext ? parent.recordedTraceIdWords() : traceIdWordsFromHex(traceId);
     }
-    const flags = decision === SamplingDecision.RecordAndSample ? 1 : NOT_SAMPLED;
+    const flags = decision === SamplingDecision.RecordAndSample ? randomFlag | TRACE_FLAG_SAMPLED : randomFlag;
     const span = new RecordingSpan({
       name: String(name),
       kind: normaliseKind(options?.kind),

@@ -96,11 +96,11 @@ for (const major of [10, 7] as const) {
           'pino-transport.log': 1,
         });
         for (const line of Object.values(inRequest).flat()) {
-          expect(JSON.parse(line)).toMatchObject({ trace_id: server.traceId, span_id: server.spanId, trace_flags: '01' });
+          expect(JSON.parse(line)).toMatchObject({ trace_id: server.traceId, span_id: server.spanId, trace_flags: '03' });
         }
         // The printf file shows them through the format.
         const printf = traced.lines['winston-printf.log'];
-        expect(printf.filter((line) => line.includes(`trace_id=${server.traceId} span_id=${server.spanId} trace_flags=01`))).toHaveLength(3);
+        expect(printf.filter((line) => line.includes(`trace_id=${server.traceId} span_id=${server.spanId} trace_flags=03`))).toHaveLength(3);
       });
 
       it('writes every record outside a span byte for byte as without the agent, and the others with only the three fields more', () => {

@@ -26,9 +26,9 @@ function expectManualApiTrace(spans: ReceivedSpan[], stdout: string): void {
   expect(child!.parentSpanId).toBe(parent!.spanId);
   expect(linkTarget!.traceId).toBe(printed.linkTarget.traceId);
   expect(linkTarget!.traceId).not.toBe(parent!.traceId);
-  // Sampled flag, plus "has is-remote" (0x100) with a local parent (no 0x200).
-  expect(parent!.flags).toBe(0x101);
-  expect(child!.flags).toBe(0x101);
+  // Sampled and random flags (a trace the agent starts), plus "has is-remote" (0x100) with a local parent (no 0x200).
+  expect(parent!.flags).toBe(0x103);
+  expect(child!.flags).toBe(0x103);
 
   expect([parent!.kind, child!.kind, producer!.kind, consumer!.kind, internal!.kind]).toEqual([2, 3, 4, 5, 1]);
 

@@ -46,9 +46,20 @@ describe('OTEL_PROPAGATORS, end to end through @opentelemetry/api', () => {
   it('starts a new trace when the inbound traceparent is malformed, propagating nothing of it', async () => {
     const out = await hop({ traceparent: `00-${TRACE_ID.toUpperCase()}-${PARENT_ID}-01`, tracestate: 'vendor=opaque' });
     expect(out.traceId).not.toBe(TRACE_ID);
-    expect(out.outgoing).toEqual({ traceparent: `00-${out.traceId}-${out.spanId}-01` });
+    // A trace of its own, sampled and random (W3C Level 2: the agent's trace ids are random).
+    expect(out.outgoing).toEqual({ traceparent: `00-${out.traceId}-${out.spanId}-03` });
     const [span] = await receiver().waitForSpans(1);
     expect(span!.parentSpanId).toBe('');
+  });
+
+  it('continues a Level 2 trace: the random flag kept, a malformed OpenTelemetry tracestate entry not passed on', async () => {
+    const out = await hop({ traceparent: `00-${TRACE_ID}-${PARENT_ID}-03`, tracestate: 'ot=th:XYZ;rv:12,vendor=opaque,vendor=again' });
+    expect(out.outgoing).toEqual({ traceparent: `00-${TRACE_ID}-${out.spanId}-03`, tracestate: 'vendor=opaque' });
+    const [span] = await receiver().waitForSpans(1);
+    expect(span!.flags).toBe(0x303); // sampled and random, parent known to be remote
+    expect(span!.traceState).toBe('vendor=opaque');
+    const unsampled = await hop({ traceparent: `00-${TRACE_ID}-${PARENT_ID}-02` });
+    expect(unsampled.outgoing.traceparent).toBe(`00-${TRACE_ID}-${unsampled.spanId}-02`);
   });
 
   it('respects an unsampled parent: no span exported, the decision still propagated', async () => {

@@ -104,7 +104,7 @@ describe('the agent implements what @opentelemetry/api serves, without loading i
       expect(getSpan(agentContext.active())).toBe(span);
       const headers: Record<string, string> = {};
       api.propagation.inject(api.context.active(), headers);
-      expect(headers.traceparent).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+      expect(headers.traceparent).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-03`);
       const carrier: Record<string, string> = {};
       agentPropagation.inject(agentContext.active(), carrier);
       expect(carrier).toEqual(headers);

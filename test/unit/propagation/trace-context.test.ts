@@ -24,7 +24,10 @@ describe('traceparent extraction', () => {
   it.each([
     ['version 00, sampled', VALID, TraceFlags.SAMPLED],
     ['version 00, not sampled', `00-${TRACE_ID}-${SPAN_ID}-00`, TraceFlags.NONE],
-    ['unknown flags, kept as received', `00-${TRACE_ID}-${SPAN_ID}-09`, 0x09],
+    ['version 00, random (Level 2)', `00-${TRACE_ID}-${SPAN_ID}-02`, 0x02],
+    ['version 00, sampled and random', `00-${TRACE_ID}-${SPAN_ID}-03`, 0x03],
+    ['flags Level 2 does not define, read as zeros', `00-${TRACE_ID}-${SPAN_ID}-09`, 0x01],
+    ['every flag set, only sampled and random read', `00-${TRACE_ID}-${SPAN_ID}-ff`, 0x03],
     ['leading and trailing spaces', `  ${VALID}  `, TraceFlags.SAMPLED],
     ['leading and trailing tabs', `\t${VALID}\t`, TraceFlags.SAMPLED],
     ['a future version of 55 characters', `cc-${TRACE_ID}-${SPAN_ID}-01`, TraceFlags.SAMPLED],
@@ -101,13 +104,33 @@ describe('tracestate extraction', () => {
   });
 
   it('drops an invalid tracestate but keeps the traceparent', () => {
-    const spanContext = extract({ traceparent: VALID, tracestate: 'a=1,a=2' });
+    const spanContext = extract({ traceparent: VALID, tracestate: 'a=1,@b=2' });
     expect(spanContext?.traceId).toBe(TRACE_ID);
     expect(spanContext?.traceState).toBeUndefined();
   });
 
-  it('drops a duplicate key spread over repeated headers', () => {
-    expect(extract({ traceparent: VALID, tracestate: ['a=1', 'a=2'] })?.traceState).toBeUndefined();
+  it('keeps the first of a key repeated over repeated headers, and the header with it', () => {
+    expect(extract({ traceparent: VALID, tracestate: ['a=1', 'a=2'] })?.traceState?.serialize()).toBe('a=1');
+    expect(extract({ traceparent: VALID, tracestate: ['a=1,b=2', 'a=1'] })?.traceState?.serialize()).toBe('a=1,b=2');
+  });
+
+  it('keeps a valid OpenTelemetry entry as it came', () => {
+    const traceState = extract({ traceparent: VALID, tracestate: 'ot=th:c;rv:6e6d1a75832a2f;xx:A.b_c-1,rojo=1' })?.traceState;
+    expect(traceState?.serialize()).toBe('ot=th:c;rv:6e6d1a75832a2f;xx:A.b_c-1,rojo=1');
+  });
+
+  it.each([
+    ['a threshold that is not hex', 'ot=th:xyz;rv:6e6d1a75832a2f,rojo=1', 'ot=rv:6e6d1a75832a2f,rojo=1'],
+    ['a threshold of 15 digits', 'ot=th:fffffffffffffff,rojo=1', 'rojo=1'],
+    ['an uppercase threshold', 'ot=th:C,rojo=1', 'rojo=1'],
+    ['a randomness of 13 digits', 'rojo=1,ot=rv:6e6d1a75832a2;th:8', 'ot=th:8,rojo=1'],
+    ['an uppercase randomness', 'ot=rv:6E6D1A75832A2F,rojo=1', 'rojo=1'],
+    ['an entry that breaks the ot grammar', 'ot=th:8:9,rojo=1', 'rojo=1'],
+    ['an entry with a space', 'ot=th:8 ;rv:6e6d1a75832a2f,rojo=1', 'rojo=1'],
+    ['an entry with a sub-key twice', 'ot=th:8;th:c,rojo=1', 'rojo=1'],
+    ['an entry without ":"', 'ot=th,rojo=1', 'rojo=1'],
+  ])('drops %s from the OpenTelemetry entry, keeping the rest of the tracestate', (_, tracestate, kept) => {
+    expect(extract({ traceparent: VALID, tracestate })?.traceState?.serialize()).toBe(kept);
   });
 
   it('ignores a tracestate that is not text', () => {
@@ -131,10 +154,11 @@ describe('injection', () => {
   it.each([
     [TraceFlags.NONE, '00'],
     [TraceFlags.SAMPLED, '01'],
-    [0x02, '00'],
-    [0x03, '01'],
-    [0xff, '01'],
-  ])('passes on only the sampled bit of flags %i', (traceFlags, flags) => {
+    [0x02, '02'],
+    [0x03, '03'],
+    [0x09, '01'],
+    [0xff, '03'],
+  ])('passes on only the sampled and random bits of flags %i', (traceFlags, flags) => {
     expect(inject({ ...base, traceFlags }).traceparent).toBe(`00-${TRACE_ID}-${SPAN_ID}-${flags}`);
   });
 
@@ -161,7 +185,7 @@ describe('injection', () => {
     expect(carrier).toEqual({});
   });
 
-  it('round-trips extract to inject, as version 00 with only the sampled flag', () => {
+  it('round-trips extract to inject, as version 00 with the sampled and random flags', () => {
     const incoming = {
       traceparent: `cc-${TRACE_ID}-${SPAN_ID}-03-future`,
       tracestate: ' congo=t61rcWkgMzE ,, rojo=00f067aa0ba902b7',
@@ -170,7 +194,7 @@ describe('injection', () => {
     const outgoing: Record<string, string> = {};
     propagator.inject(context, outgoing, defaultTextMapSetter);
     expect(outgoing).toEqual({
-      traceparent: `00-${TRACE_ID}-${SPAN_ID}-01`,
+      traceparent: `00-${TRACE_ID}-${SPAN_ID}-03`,
       tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7',
     });
   });

@@ -320,7 +320,8 @@ describe('sampling', () => {
     tracer.startActiveSpan('dropped', (span) => {
       expect(span).not.toBeInstanceOf(RecordingSpan);
       expect(span.isRecording()).toBe(false);
-      expect(span.spanContext().traceFlags).toBe(TraceFlags.NONE);
+      // Not sampled; random, as every trace id the agent generates (W3C Level 2).
+      expect(span.spanContext().traceFlags).toBe(0x02);
       expect(span.spanContext().traceId).toMatch(HEX32);
       const child = tracer.startSpan('child');
       expect(child.spanContext().traceId).toBe(span.spanContext().traceId);
@@ -349,6 +350,54 @@ describe('sampling', () => {
     const traceState = { get: () => 'v', set: () => traceState, unset: () => traceState, serialize: () => 'k=v' };
     const parent = trace.setSpanContext(ROOT_CONTEXT, { ...remoteParent(1), traceState });
     expect(tracer.startSpan('s', {}, parent).spanContext().traceState).toBe(traceState);
+  });
+});
+
+describe('W3C Level 2 random flag and sampling thresholds', () => {
+  const RANDOM = 0x02;
+
+  it('sets the random flag on the traces it starts, sampled or not', () => {
+    expect(testProvider().tracer.startSpan('root').spanContext().traceFlags).toBe(TraceFlags.SAMPLED | RANDOM);
+    const off = testProvider({ sampler: createSampler('always_off', 1) }).tracer;
+    expect(off.startSpan('root').spanContext().traceFlags).toBe(RANDOM);
+  });
+
+  it('keeps a continued trace’s random flag as it came, set or not, in children sampled or not', () => {
+    for (const sampler of ['always_on', 'always_off'] as const) {
+      const { tracer } = testProvider({ sampler: createSampler(sampler, 1) });
+      const sampledBit = sampler === 'always_on' ? TraceFlags.SAMPLED : 0;
+      for (const random of [0, RANDOM]) {
+        const parent = trace.setSpanContext(ROOT_CONTEXT, remoteParent(TraceFlags.SAMPLED | random));
+        const child = tracer.startSpan('child', {}, parent);
+        expect(child.spanContext().traceFlags).toBe(sampledBit | random);
+        const grandchild = tracer.startSpan('grandchild', {}, trace.setSpan(ROOT_CONTEXT, child));
+        expect(grandchild.spanContext().traceFlags).toBe(sampledBit | random);
+      }
+    }
+  });
+
+  it('gives a kept root of a ratio sampler its threshold in the tracestate, which its children keep', () => {
+    const { tracer, processor } = testProvider({ sampler: createSampler('parentbased_traceidratio', 0.5) });
+    let kept = 0;
+    for (let i = 0; i < 200; i++) {
+      tracer.startActiveSpan('root', (root) => {
+        const child = tracer.startSpan('child');
+        const rootState = root.spanContext().traceState;
+        if (root.isRecording()) {
+          kept++;
+          expect(rootState?.serialize()).toBe('ot=th:8');
+          expect(child.spanContext().traceState).toBe(rootState);
+        } else {
+          expect(rootState).toBeUndefined();
+          expect(child.isRecording()).toBe(false);
+        }
+        child.end();
+        root.end();
+      });
+    }
+    expect(kept).toBeGreaterThan(60);
+    expect(kept).toBeLessThan(140);
+    expect(processor.spans).toHaveLength(2 * kept);
   });
 });
 
