@@ -51,6 +51,18 @@ export function setBaggage(context: Context, baggage: Baggage): Context {
   return context.setValue(BAGGAGE_KEY, baggage);
 }
 
+/**
+ * The context with these entries added to its baggage (a new baggage when it has none); entries
+ * already there are kept, the given ones win on the same key. One copy, however many entries.
+ */
+export function withBaggageEntries(context: Context, entries: Record<string, BaggageEntry>): Context {
+  const existing = getBaggage(context);
+  if (existing === undefined) return setBaggage(context, createBaggage(entries));
+  const merged = new Map<string, BaggageEntry>(existing.getAllEntries());
+  for (const key in entries) merged.set(key, entries[key]!);
+  return setBaggage(context, new ImmutableBaggage(merged));
+}
+
 /** Metadata (the `;properties` part of a baggage member) kept as its raw text. */
 export function baggageEntryMetadataFromString(text: string): BaggageEntryMetadata {
   return { __TYPE__: METADATA_TYPE, toString: () => text } as unknown as BaggageEntryMetadata;

@@ -1,40 +1,27 @@
-import type { BaggageEntry, Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
-import { baggageEntryMetadataFromString, createBaggage, getBaggage, setBaggage } from '../api/baggage';
+import type { Baggage, BaggageEntry, Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { baggageEntryMetadataFromString, getBaggage, withBaggageEntries } from '../api/baggage';
+import { BaggageBudget, isBaggageKey, isBaggagePropertyList, isBaggageWireValue, MAX_BAGGAGE_BYTES } from './baggage-rules';
 import { joinedValues, trimOws } from './header-values';
 
-export const BAGGAGE_HEADER = 'baggage';
-/** W3C Baggage limits: list-members and bytes per header. */
-export const MAX_BAGGAGE_MEMBERS = 64;
-export const MAX_BAGGAGE_BYTES = 8192;
+export { MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBER_BYTES, MAX_BAGGAGE_MEMBERS } from './baggage-rules';
 
-// key = token (RFC 7230)
-const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// value = *baggage-octet: printable ASCII except '"', ',', ';' and '\'
-const RAW_VALUE_RE = /^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
-// Properties are kept raw as metadata: printable ASCII, spaces and tabs, no ',' (it would end the member).
-const PROPERTIES_RE = /^[\t\x20-\x2b\x2d-\x7e]*$/;
+export const BAGGAGE_HEADER = 'baggage';
+
 // Characters sent as they are: the baggage-octets except '%', which starts an escape.
 const UNESCAPED_VALUE_RE = /^[\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$/;
 const CHAR_TO_ESCAPE_RE = /[^\x21\x23\x24\x26-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]/gu;
 
 const PERCENT = 0x25;
 
-/** W3C Baggage: the `baggage` header, merged into (and read from) the context's baggage. */
+/**
+ * W3C Baggage: the `baggage` header, merged into (and read from) the context's baggage. Both ways,
+ * a list-member that breaks the grammar or the limits (see baggage-rules.ts) is dropped, never sent.
+ */
 export class BaggagePropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const baggage = getBaggage(context);
     if (baggage === undefined) return;
-    let header = '';
-    let members = 0;
-    for (const [key, entry] of baggage.getAllEntries()) {
-      if (members === MAX_BAGGAGE_MEMBERS) break;
-      const member = serializeMember(key, entry);
-      if (member === undefined) continue;
-      const next = header === '' ? member : `${header},${member}`;
-      if (next.length > MAX_BAGGAGE_BYTES) break; // ASCII only, so characters are bytes
-      header = next;
-      members++;
-    }
+    const header = serializeBaggage(baggage);
     if (header !== '') setter.set(carrier, BAGGAGE_HEADER, header);
   }
 
@@ -42,14 +29,7 @@ export class BaggagePropagator implements TextMapPropagator {
     try {
       const header = joinedValues(getter.get(carrier, BAGGAGE_HEADER));
       const entries = header === undefined ? undefined : parseBaggage(header);
-      if (entries === undefined) return context;
-      const existing = getBaggage(context);
-      if (existing === undefined) return setBaggage(context, createBaggage(entries));
-      // Baggage already in the context is kept; the header's entries win on the same key.
-      const merged: Record<string, BaggageEntry> = Object.create(null);
-      for (const [key, entry] of existing.getAllEntries()) merged[key] = entry;
-      for (const key in entries) merged[key] = entries[key];
-      return setBaggage(context, createBaggage(merged));
+      return entries === undefined ? context : withBaggageEntries(context, entries);
     } catch {
       return context; // a carrier or getter that throws carries no baggage
     }
@@ -60,51 +40,82 @@ export class BaggagePropagator implements TextMapPropagator {
   }
 }
 
+/** The header for the baggage: the members that follow the rules, up to the limits ('' for none). */
+function serializeBaggage(baggage: Baggage): string {
+  const budget = new BaggageBudget();
+  let header = '';
+  try {
+    for (const [key, entry] of baggage.getAllEntries()) {
+      if (budget.full) {
+        budget.dropRest();
+        break;
+      }
+      const member = serializeMember(key, entry);
+      if (member === undefined) budget.dropMalformed();
+      else if (budget.fits(member.length)) header = header === '' ? member : `${header},${member}`;
+    }
+  } catch {
+    budget.dropRest(); // baggage or metadata of the application's making that throws: send what was read
+  }
+  budget.report('baggage header sent');
+  return header;
+}
+
 /**
  * The entries of a baggage header (values percent-decoded, properties as metadata), or undefined
- * when it has none. Malformed members are skipped; reading stops after 64 members or 8192 bytes.
+ * when it has none. Members breaking the grammar or over the size of one member are dropped whole;
+ * only the first 180 members within the first 8192 bytes are read.
  */
 export function parseBaggage(header: string): Record<string, BaggageEntry> | undefined {
+  const budget = new BaggageBudget();
   // Only whole members within the byte limit count: cut at the last ',' inside it.
-  const text = header.length <= MAX_BAGGAGE_BYTES ? header : header.slice(0, Math.max(0, header.lastIndexOf(',', MAX_BAGGAGE_BYTES)));
+  let text = header;
+  if (header.length > MAX_BAGGAGE_BYTES) {
+    text = header.slice(0, Math.max(0, header.lastIndexOf(',', MAX_BAGGAGE_BYTES)));
+    budget.dropRest();
+  }
   let entries: Record<string, BaggageEntry> | undefined;
-  let members = 0;
   let start = 0;
-  while (start < text.length && members < MAX_BAGGAGE_MEMBERS) {
+  while (start < text.length) {
     let end = text.indexOf(',', start);
     if (end === -1) end = text.length;
     const member = trimOws(text, start, end);
     start = end + 1;
     if (member === '') continue;
-    members++;
-    const eq = member.indexOf('=');
-    if (eq === -1) continue;
-    const semicolon = member.indexOf(';', eq);
-    const key = trimOws(member, 0, eq);
-    const rawValue = trimOws(member, eq + 1, semicolon === -1 ? member.length : semicolon);
-    if (!TOKEN_RE.test(key) || !RAW_VALUE_RE.test(rawValue)) continue;
-    const value = percentDecode(rawValue);
-    if (value === undefined) continue;
-    const entry: BaggageEntry = { value };
-    if (semicolon !== -1) {
-      const properties = trimOws(member, semicolon + 1, member.length);
-      if (!PROPERTIES_RE.test(properties)) continue;
-      if (properties !== '') entry.metadata = baggageEntryMetadataFromString(properties);
+    if (budget.full) {
+      budget.dropRest();
+      break;
     }
+    const eq = member.indexOf('=');
+    const semicolon = eq === -1 ? -1 : member.indexOf(';', eq);
+    const key = eq === -1 ? '' : trimOws(member, 0, eq);
+    const rawValue = eq === -1 ? '' : trimOws(member, eq + 1, semicolon === -1 ? member.length : semicolon);
+    const value = isBaggageKey(key) && isBaggageWireValue(rawValue) ? percentDecode(rawValue) : undefined;
+    const properties = semicolon === -1 ? undefined : trimOws(member, semicolon + 1, member.length);
+    if (value === undefined || (properties !== undefined && !isBaggagePropertyList(properties))) {
+      budget.dropMalformed();
+      continue;
+    }
+    if (!budget.fits(member.length)) continue;
     // A null prototype, so that a key such as "__proto__" is just a key.
     entries ??= Object.create(null) as Record<string, BaggageEntry>;
-    entries[key] = entry;
+    entries[key] = properties === undefined ? { value } : { value, metadata: baggageEntryMetadataFromString(properties) };
   }
+  budget.report('baggage header received');
   return entries;
 }
 
-/** `key=value[;properties]` for the header, or undefined when the entry cannot be sent. */
+/** `key=value[;properties]` for the header, or undefined when the entry breaks the grammar. */
 function serializeMember(key: string, entry: BaggageEntry): string | undefined {
-  if (!TOKEN_RE.test(key)) return undefined;
+  if (!isBaggageKey(key)) return undefined;
   const value = percentEncode(String(entry.value));
   if (value === undefined) return undefined;
-  const properties = entry.metadata?.toString();
-  return properties && PROPERTIES_RE.test(properties) ? `${key}=${value};${properties}` : `${key}=${value}`;
+  const metadata = entry.metadata?.toString();
+  if (metadata === undefined) return `${key}=${value}`;
+  const properties = trimOws(String(metadata));
+  if (properties === '') return `${key}=${value}`;
+  // Properties are opaque: sent as given when they follow the grammar, else the member is not sent.
+  return isBaggagePropertyList(properties) ? `${key}=${value};${properties}` : undefined;
 }
 
 /** Escapes what is not a baggage-octet, plus '%'; undefined for a string that is not valid UTF-16. */
@@ -128,7 +139,7 @@ function percentDecode(value: string): string | undefined {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if (code !== PERCENT) {
-      bytes[length++] = code; // ASCII: the value matched RAW_VALUE_RE
+      bytes[length++] = code; // ASCII: the value is made of baggage-octets
       continue;
     }
     const high = hexDigitValue(value.charCodeAt(i + 1));

@@ -8,13 +8,29 @@ import {
   type BaggageEntry,
   type Context,
 } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { diag } from '../../../src/diag/logger';
+import { MAX_BAGGAGE_BYTES, MAX_BAGGAGE_MEMBER_BYTES, MAX_BAGGAGE_MEMBERS } from '../../../src/propagation/baggage-rules';
 import { JaegerPropagator } from '../../../src/propagation/jaeger';
 
 const TRACE_ID = '80f198ee56343ba864fe8b2a57d3eff7';
 const SPAN_ID = 'e457b5a2e4d86bd1';
 
 const propagator = new JaegerPropagator();
+
+const debugLines: string[] = [];
+diag.setSink((line) => debugLines.push(line.trimEnd()));
+diag.setLevel('debug');
+afterEach(() => {
+  debugLines.length = 0;
+});
+
+/** `count` uberctx headers k0..k{count-1}, each standing for a member `k{i}={value}`. */
+function uberctxHeaders(count: number, value: (i: number) => string = String): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < count; i++) headers[`uberctx-k${i}`] = value(i);
+  return headers;
+}
 
 function extract(carrier: Record<string, unknown>, context: Context = ROOT_CONTEXT): Context {
   return propagator.extract(context, carrier, defaultTextMapGetter);
@@ -106,6 +122,63 @@ describe('uberctx baggage extraction', () => {
     expect(baggageValues(context)).toEqual({ good: 'yes' });
   });
 
+  it('skips a key that is not a token (a carrier that is not HTTP headers)', () => {
+    const context = extract({ 'uberctx-bad key': '1', 'uberctx-cl\u00e9': '2', 'uberctx-k(1)': '3', 'uberctx-good': 'yes' });
+    expect(baggageValues(context)).toEqual({ good: 'yes' });
+  });
+
+  it('drops a 100 KB value, keeping the other headers', () => {
+    const context = extract({ 'uberctx-user': 'x'.repeat(100 * 1024), 'uberctx-tenant': 'acme' });
+    expect(baggageValues(context)).toEqual({ tenant: 'acme' });
+  });
+
+  it(`reads a header standing for a member of ${MAX_BAGGAGE_MEMBER_BYTES} bytes, and drops one of ${MAX_BAGGAGE_MEMBER_BYTES + 1}`, () => {
+    // "user=" + value
+    const fits = 'v'.repeat(MAX_BAGGAGE_MEMBER_BYTES - 5);
+    expect(baggageValues(extract({ 'uberctx-user': fits }))).toEqual({ user: fits });
+    expect(baggageValues(extract({ 'uberctx-user': `${fits}v` }))).toEqual({});
+  });
+
+  it('measures a value in the encoding it would be sent with, not the encoding it came in', () => {
+    // 4091 "a" sent as "%61": 12273 characters received, a member of 4096 bytes once re-encoded
+    const fits = '%61'.repeat(MAX_BAGGAGE_MEMBER_BYTES - 5);
+    expect(baggageValues(extract({ 'uberctx-user': fits }))).toEqual({ user: 'a'.repeat(MAX_BAGGAGE_MEMBER_BYTES - 5) });
+    // 1365 spaces sent raw: 1365 characters received, 4095 once encoded as %20, over the limit with "user="
+    expect(baggageValues(extract({ 'uberctx-user': ' '.repeat(1365) }))).toEqual({});
+  });
+
+  it(`reads ${MAX_BAGGAGE_MEMBERS} headers, and drops the ${MAX_BAGGAGE_MEMBERS + 1}st`, () => {
+    expect(Object.keys(baggageValues(extract(uberctxHeaders(MAX_BAGGAGE_MEMBERS))))).toHaveLength(MAX_BAGGAGE_MEMBERS);
+    const values = baggageValues(extract(uberctxHeaders(MAX_BAGGAGE_MEMBERS + 1)));
+    expect(Object.keys(values)).toHaveLength(MAX_BAGGAGE_MEMBERS);
+    expect(values[`k${MAX_BAGGAGE_MEMBERS}`]).toBeUndefined();
+  });
+
+  it(`reads headers of ${MAX_BAGGAGE_BYTES} bytes in all, as one baggage header, and drops the one past it`, () => {
+    // members "k0=…" of 4096 bytes and "k1=…" of 4095, with a ',' between: 8192 bytes, no room for "k2="
+    const value = 'v'.repeat(MAX_BAGGAGE_MEMBER_BYTES - 3);
+    const exact = baggageValues(extract({ 'uberctx-k0': value, 'uberctx-k1': value.slice(1), 'uberctx-k2': '' }));
+    expect(Object.keys(exact)).toEqual(['k0', 'k1']);
+    // one byte more: 8193
+    const over = baggageValues(extract({ 'uberctx-k0': value, 'uberctx-k1': value }));
+    expect(Object.keys(over)).toEqual(['k0']);
+  });
+
+  it('says what it dropped in one debug line per extraction', () => {
+    extract({ ...uberctxHeaders(MAX_BAGGAGE_MEMBERS + 2), 'uberctx-bad key': 'x', 'uberctx-user': 'x'.repeat(100 * 1024) });
+    expect(debugLines).toHaveLength(1);
+    expect(debugLines[0]).toMatch(/uberctx headers received: dropped 0 malformed and 0 over-limit .*ignored the rest/);
+    extract({ 'uberctx-bad key': 'x', 'uberctx-user': 'x'.repeat(100 * 1024), 'uberctx-ok': '1' });
+    expect(debugLines[1]).toMatch(/uberctx headers received: dropped 1 malformed and 1 over-limit baggage list-members \(/);
+    expect(debugLines).toHaveLength(2);
+  });
+
+  it('logs nothing without uberctx headers, or with headers that follow the rules', () => {
+    extract({ 'uber-trace-id': `${TRACE_ID}:${SPAN_ID}:0:1` });
+    extract({ 'uberctx-a': '1' });
+    expect(debugLines).toEqual([]);
+  });
+
   it('returns the context unchanged without any uberctx header', () => {
     expect(extract({ 'x-other': '1', uberctx: 'no dash' })).toBe(ROOT_CONTEXT);
   });
@@ -147,6 +220,48 @@ describe('Jaeger injection', () => {
     const context = propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ k: { value: 'v' } }));
     expect(inject(context)).toEqual({ 'uberctx-k': 'v' });
     expect(inject(ROOT_CONTEXT)).toEqual({});
+  });
+
+  it(`writes a header standing for a member of ${MAX_BAGGAGE_MEMBER_BYTES} bytes, and drops one of ${MAX_BAGGAGE_MEMBER_BYTES + 1}`, () => {
+    const withValue = (value: string) => propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ user: { value }, z: { value: '1' } }));
+    const fits = 'v'.repeat(MAX_BAGGAGE_MEMBER_BYTES - 5);
+    expect(inject(withValue(fits))).toEqual({ 'uberctx-user': fits, 'uberctx-z': '1' });
+    expect(inject(withValue(`${fits}v`))).toEqual({ 'uberctx-z': '1' });
+    // measured encoded: 1364 spaces are 4092 characters as sent, 4097 with "user="
+    expect(inject(withValue(' '.repeat(1364)))).toEqual({ 'uberctx-z': '1' });
+  });
+
+  it(`writes ${MAX_BAGGAGE_MEMBERS} headers, and drops the ${MAX_BAGGAGE_MEMBERS + 1}st`, () => {
+    const entries = (count: number) => {
+      const result: Record<string, BaggageEntry> = {};
+      for (let i = 0; i < count; i++) result[`k${i}`] = { value: String(i) };
+      return propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage(result));
+    };
+    expect(Object.keys(inject(entries(MAX_BAGGAGE_MEMBERS)))).toHaveLength(MAX_BAGGAGE_MEMBERS);
+    const headers = inject(entries(MAX_BAGGAGE_MEMBERS + 1));
+    expect(Object.keys(headers)).toHaveLength(MAX_BAGGAGE_MEMBERS);
+    expect(headers[`uberctx-k${MAX_BAGGAGE_MEMBERS}`]).toBeUndefined();
+  });
+
+  it(`writes headers of ${MAX_BAGGAGE_BYTES} bytes in all, as one baggage header, and drops what goes past it`, () => {
+    const value = 'v'.repeat(MAX_BAGGAGE_MEMBER_BYTES - 3);
+    const withEntries = (entries: Record<string, BaggageEntry>) => propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage(entries));
+    // 4096 + 1 + 4095 = 8192: no room left for "k2=", nor for the malformed "bad key"
+    const exact = withEntries({ k0: { value }, k1: { value: value.slice(1) }, k2: { value: '' }, 'bad key': { value: '' } });
+    expect(Object.keys(inject(exact))).toEqual(['uberctx-k0', 'uberctx-k1']);
+    expect(debugLines.at(-1)).toMatch(/uberctx headers sent: dropped 1 malformed and 1 over-limit/);
+    // 4096 + 1 + 4096 = 8193
+    expect(Object.keys(inject(withEntries({ k0: { value }, k1: { value } })))).toEqual(['uberctx-k0']);
+  });
+
+  it('never throws on a value of the application that throws, dropping only that entry', () => {
+    const throwing = {
+      toString: () => {
+        throw new Error('value');
+      },
+    } as unknown as string;
+    const baggage = propagation.createBaggage({ a: { value: '1' }, b: { value: throwing }, c: { value: '3' } });
+    expect(inject(propagation.setBaggage(ROOT_CONTEXT, baggage))).toEqual({ 'uberctx-a': '1', 'uberctx-c': '3' });
   });
 
   it('round-trips the span context and baggage', () => {
