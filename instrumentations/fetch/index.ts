@@ -114,7 +114,7 @@ function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext
 
   span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
   if (original !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, original);
-  const target = requestTarget(request.origin, request.path);
+  const target = requestTarget(request.origin, request.path, http.sensitiveQuery);
   if (target !== undefined) {
     span.setAttribute(ATTR_URL_FULL, target.url);
     span.setAttribute(ATTR_SERVER_ADDRESS, target.address);

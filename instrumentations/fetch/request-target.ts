@@ -1,4 +1,4 @@
-import { defaultPort, fullUrl, parseHostHeader } from '../../src/instrumentation/http-semantics';
+import { defaultPort, fullUrl, parseHostHeader, type SensitiveQueryNames } from '../../src/instrumentation/http-semantics';
 
 /** Where an undici request goes, as the HTTP client conventions report it. */
 export interface RequestTarget {
@@ -16,9 +16,9 @@ export interface RequestTarget {
  * server. Anything else (CONNECT's `host:port`, `*`) is reported as the origin alone.
  * Undefined when the origin cannot be read.
  */
-export function requestTarget(origin: unknown, path: unknown): RequestTarget | undefined {
+export function requestTarget(origin: unknown, path: unknown, sensitive: SensitiveQueryNames): RequestTarget | undefined {
   const target = typeof path === 'string' ? path : '/';
-  if (target.startsWith('http://') || target.startsWith('https://')) return absoluteTarget(target);
+  if (target.startsWith('http://') || target.startsWith('https://')) return absoluteTarget(target, sensitive);
   const text = typeof origin === 'string' ? origin : originOf(origin);
   const schemeEnd = text?.indexOf('://') ?? -1;
   if (text === undefined || schemeEnd <= 0) return undefined;
@@ -27,7 +27,7 @@ export function requestTarget(origin: unknown, path: unknown): RequestTarget | u
   const host = parseHostHeader(slash === -1 ? text.slice(schemeEnd + 3) : text.slice(schemeEnd + 3, slash));
   if (host === undefined) return undefined;
   const port = host.port ?? defaultPort(scheme);
-  return { url: fullUrl(scheme, host.address, port, target.startsWith('/') ? target : '/'), address: host.address, port };
+  return { url: fullUrl(scheme, host.address, port, target.startsWith('/') ? target : '/', sensitive), address: host.address, port };
 }
 
 /** Some undici versions or callers may hand over a URL object rather than its origin string. */
@@ -37,7 +37,7 @@ function originOf(origin: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function absoluteTarget(target: string): RequestTarget | undefined {
+function absoluteTarget(target: string, sensitive: SensitiveQueryNames): RequestTarget | undefined {
   let url: URL;
   try {
     url = new URL(target);
@@ -48,5 +48,5 @@ function absoluteTarget(target: string): RequestTarget | undefined {
   const address = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port === '' ? defaultPort(scheme) : Number(url.port);
   const hasCredentials = url.username !== '' || url.password !== '';
-  return { url: fullUrl(scheme, address, port, url.pathname + url.search, hasCredentials), address, port };
+  return { url: fullUrl(scheme, address, port, url.pathname + url.search, sensitive, hasCredentials), address, port };
 }

@@ -1,5 +1,6 @@
 import type { Context, Span, TextMapSetter } from '@opentelemetry/api';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import { agentContext, isTracingSuppressed, agentPropagation, setSpan, SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
 import {
   captureHeaders,
@@ -18,6 +19,8 @@ import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_NETWORK_PEER_PORT,
   ATTR_NETWORK_PROTOCOL_VERSION,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -26,6 +29,7 @@ import {
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
 import { kEmitHook, type EmitHook, type Hooked } from './emit';
+import { peerOf } from './peer';
 import { ABORTED } from './server';
 import type { HttpSettings } from './settings';
 
@@ -107,9 +111,14 @@ function tracedRequest(
       if (span.isRecording()) {
         span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
         if (methodOriginal !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, methodOriginal);
-        span.setAttribute(ATTR_URL_FULL, fullUrl(target.scheme, target.host, target.port, target.path, target.hasCredentials));
+        span.setAttribute(
+          ATTR_URL_FULL,
+          fullUrl(target.scheme, target.host, target.port, target.path, ctx.settings.sensitiveQuery, target.hasCredentials),
+        );
         span.setAttribute(ATTR_SERVER_ADDRESS, target.host);
         if (target.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, target.port);
+        // A Unix domain socket is its own peer address; a TCP peer is known once connected (see onSocket).
+        if (target.socketPath !== undefined) span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, target.socketPath);
       }
       if (target.rawHeaders !== undefined) {
         // Raw header arrays are written out in the constructor: inject into a copy beforehand.
@@ -168,6 +177,9 @@ class ClientRequestState implements EmitHook {
       return;
     }
     switch (event) {
+      case 'socket':
+        this.onSocket(argument as Socket);
+        break;
       case 'response':
         this.onResponse(argument as IncomingMessage & Hooked);
         break;
@@ -190,6 +202,33 @@ class ClientRequestState implements EmitHook {
     if (this.ended) return;
     this.ended = true;
     this.outcome.fail(this.span, error);
+  }
+
+  /**
+   * network.peer.*: a reused keep-alive socket knows its peer now; a new one once it connects
+   * (a request that fails before connecting has no peer). A Unix domain socket has no address.
+   */
+  private onSocket(socket: Socket): void {
+    if (!this.span.isRecording() || typeof socket?.once !== 'function') return;
+    if (!socket.connecting) this.recordPeer(socket);
+    else socket.once('connect', () => this.recordPeerSafely(socket));
+  }
+
+  /** From the socket's own listener, outside the emit hook's guard. */
+  private recordPeerSafely(socket: Socket): void {
+    try {
+      this.recordPeer(socket);
+    } catch (error) {
+      this.ctx.reportError(error);
+    }
+  }
+
+  private recordPeer(socket: Socket): void {
+    if (this.ended) return;
+    const { address, port } = peerOf(socket);
+    if (typeof address !== 'string') return;
+    this.span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, address);
+    if (typeof port === 'number') this.span.setAttribute(ATTR_NETWORK_PEER_PORT, port);
   }
 
   private onResponse(response: IncomingMessage & Hooked): void {
@@ -222,6 +261,8 @@ interface Target {
   readonly path: string;
   readonly method: string;
   readonly hasCredentials: boolean;
+  /** options.socketPath: the request goes over this Unix domain socket (or Windows pipe). */
+  readonly socketPath: string | undefined;
   readonly options: RequestOptions | undefined;
   readonly optionsIndex: number;
   readonly rawHeaders: string[] | undefined;
@@ -265,6 +306,7 @@ function describeTarget(args: IArguments, defaultScheme: string): Target | undef
     path,
     method,
     hasCredentials,
+    socketPath: typeof options?.socketPath === 'string' ? options.socketPath : undefined,
     options,
     optionsIndex,
     rawHeaders,

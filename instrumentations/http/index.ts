@@ -16,6 +16,9 @@
  * Limitations: `new http.ClientRequest(...)` called directly (not through request/get) is not
  * traced; 'upgrade' (WebSocket) requests get no server span; HTTP/2 (node:http2) is not
  * instrumented; http.request.resend_count is never set (Node's http client does not redirect).
+ * A client span's network.peer.* comes from its socket once connected (a 'connect' listener on a
+ * new socket of a recorded request, nothing on a reused one): a request that fails before
+ * connecting has none, and one over a Unix domain socket reports the socket path alone.
  */
 import type * as http from 'node:http';
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';

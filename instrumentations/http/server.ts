@@ -1,6 +1,5 @@
 import type { Context, Link, Span } from '@opentelemetry/api';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import {
   agentContext,
   getBaggage,
@@ -29,7 +28,6 @@ import {
   splitTarget,
 } from '../../src/instrumentation/http-semantics';
 import { withServerRequest, type ServerRequest } from '../../src/instrumentation/http-server-request';
-import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type DescribeFailure, type Failure } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
@@ -53,6 +51,7 @@ import {
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
 import { ContextHook, kEmitHook, type EmitHook, type Hooked } from './emit';
+import { NO_PEER, peerOf } from './peer';
 import type { HttpSettings } from './settings';
 
 /** error.type of a request whose connection closed before the response was complete. */
@@ -219,10 +218,11 @@ function recordRequest(
   span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
   if (originalMethod !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, originalMethod);
   span.setAttribute(ATTR_URL_PATH, target.path);
-  if (target.query !== undefined) span.setAttribute(ATTR_URL_QUERY, redactQuery(target.query));
-  span.setAttribute(ATTR_URL_SCHEME, settings.scheme);
+  if (target.query !== undefined) span.setAttribute(ATTR_URL_QUERY, redactQuery(target.query, settings.ctx.settings.sensitiveQuery));
 
   const forwarded = parseForwarded(headers.forwarded);
+  // The scheme the client used, when a proxy says so (http or https only: a header cannot add values).
+  span.setAttribute(ATTR_URL_SCHEME, webScheme(forwarded?.proto ?? firstValue(headers['x-forwarded-proto'])) ?? settings.scheme);
   const host = parseHostHeader(forwarded?.host ?? firstValue(headers['x-forwarded-host']) ?? headers.host);
   if (host !== undefined) {
     span.setAttribute(ATTR_SERVER_ADDRESS, host.address);
@@ -243,24 +243,6 @@ function recordRequest(
   captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.settings.serverRequestHeaders, request, incomingHeader);
 }
 
-interface Peer {
-  readonly address: string | undefined;
-  readonly port: number | undefined;
-}
-
-const NO_PEER: Peer = { address: undefined, port: undefined };
-/** The peer of a connection, read once: keep-alive requests share it, and each read is a getter chain into the socket's handle. */
-const connectionPeer = new SymbolSlot<Peer>('tracelet.http.peer');
-
-function peerOf(socket: Socket): Peer {
-  let peer = connectionPeer.get(socket);
-  if (peer === undefined) {
-    peer = { address: socket.remoteAddress, port: socket.remotePort };
-    if (peer.address !== undefined) connectionPeer.set(socket, peer); // not yet known while connecting
-  }
-  return peer;
-}
-
 /** The first entry of a comma-separated header (the client nearest the origin of a proxy chain). */
 function firstValue(value: string | string[] | undefined): string | undefined {
   const text = Array.isArray(value) ? value[0] : value;
@@ -270,12 +252,24 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return first === '' ? undefined : first;
 }
 
-/** `for` and `host` of the first element of an RFC 7239 Forwarded header. */
-export function parseForwarded(value: string | undefined): { for?: string; host?: string } | undefined {
+function webScheme(value: string | undefined): 'http' | 'https' | undefined {
+  if (value === undefined) return undefined;
+  const lower = value.toLowerCase();
+  return lower === 'https' || lower === 'http' ? lower : undefined;
+}
+
+interface Forwarded {
+  for?: string;
+  host?: string;
+  proto?: string;
+}
+
+/** `for`, `host` and `proto` of the first element of an RFC 7239 Forwarded header. */
+export function parseForwarded(value: string | undefined): Forwarded | undefined {
   if (value === undefined) return undefined;
   const comma = value.indexOf(',');
   const element = comma === -1 ? value : value.slice(0, comma);
-  const result: { for?: string; host?: string } = {};
+  const result: Forwarded = {};
   for (const pair of element.split(';')) {
     const eq = pair.indexOf('=');
     if (eq === -1) continue;
@@ -284,8 +278,9 @@ export function parseForwarded(value: string | undefined): { for?: string; host?
     if (text.startsWith('"') && text.endsWith('"') && text.length >= 2) text = text.slice(1, -1);
     if (name === 'for') result.for = stripForwardedPort(text);
     else if (name === 'host') result.host = text;
+    else if (name === 'proto') result.proto = text;
   }
-  return result.for === undefined && result.host === undefined ? undefined : result;
+  return result.for === undefined && result.host === undefined && result.proto === undefined ? undefined : result;
 }
 
 /** `for` values may carry a port (`"[2001:db8::1]:4711"`, `192.0.2.60:80`): client.address is the address alone. */

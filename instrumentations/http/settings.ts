@@ -1,10 +1,22 @@
+import { DEFAULT_SENSITIVE_QUERY_NAMES, isSensitiveQueryPattern, SensitiveQueryNames } from '../../src/instrumentation/http-semantics';
 import type { EnvReader } from '../../src/instrumentation/types';
 
 export const INCOMING_CONTEXT_POLICIES = ['continue', 'restart', 'ignore'] as const;
 export type IncomingContextPolicy = (typeof INCOMING_CONTEXT_POLICIES)[number];
 
-/** The HTTP methods the semantic conventions call known (RFC 9110 plus PATCH). */
-export const DEFAULT_KNOWN_HTTP_METHODS: readonly string[] = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'];
+/** The HTTP methods the semantic conventions call known (RFC 9110, PATCH and QUERY). */
+export const DEFAULT_KNOWN_HTTP_METHODS: readonly string[] = [
+  'CONNECT',
+  'DELETE',
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PATCH',
+  'POST',
+  'PUT',
+  'QUERY',
+  'TRACE',
+];
 
 /** The settings of the HTTP family: the http instrumentation (server and client) and fetch. */
 export interface HttpSettings {
@@ -19,6 +31,8 @@ export interface HttpSettings {
   readonly serverExcludedPaths: readonly string[];
   /** What to do with trace context arriving on incoming requests. */
   readonly incomingContext: IncomingContextPolicy;
+  /** Query parameters whose values url.query and url.full redact (OTEL_INSTRUMENTATION_HTTP_SENSITIVE_QUERY_PARAMETERS). */
+  readonly sensitiveQuery: SensitiveQueryNames;
 }
 
 export function readHttpSettings(env: EnvReader): HttpSettings {
@@ -30,5 +44,17 @@ export function readHttpSettings(env: EnvReader): HttpSettings {
     clientResponseHeaders: env.headerNames('OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS'),
     serverExcludedPaths: env.names('OTEL_INSTRUMENTATION_HTTP_SERVER_EXCLUDED_PATHS') ?? [],
     incomingContext: env.oneOf('OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT', INCOMING_CONTEXT_POLICIES, 'continue'),
+    sensitiveQuery: readSensitiveQuery(env),
   };
+}
+
+/** The variable replaces the default names; `none` leaves only the conventions' own keys. */
+function readSensitiveQuery(env: EnvReader): SensitiveQueryNames {
+  const names = env.checkedNames(
+    'OTEL_INSTRUMENTATION_HTTP_SENSITIVE_QUERY_PARAMETERS',
+    isSensitiveQueryPattern,
+    'comma-separated query parameter names, `*suffix` patterns, or none',
+    'the default list',
+  );
+  return names === undefined ? DEFAULT_SENSITIVE_QUERY_NAMES : new SensitiveQueryNames(names);
 }

@@ -279,6 +279,21 @@ export class EnvReader {
     return value === undefined ? undefined : splitList(value);
   }
 
+  /**
+   * A comma-separated list of names that `valid` accepts each; `none` alone means an empty list.
+   * Undefined when unset, or when an entry is not valid (reported, naming `fallback`): the
+   * caller's default then applies.
+   */
+  checkedNames(name: string, valid: (entry: string) => boolean, expected: string, fallback: string): string[] | undefined {
+    const entries = this.names(name);
+    if (entries === undefined) return undefined;
+    if (entries.length === 1 && entries[0]!.toLowerCase() === 'none') return [];
+    const invalid = entries.filter((entry) => !valid(entry));
+    if (invalid.length === 0) return entries;
+    this.reject(name, this.string(name)!, `${expected}; rejected ${invalid.join(', ')}`, fallback);
+    return undefined;
+  }
+
   keyValues(name: string): Record<string, string> {
     const value = this.string(name);
     if (value === undefined) return {};

@@ -43,6 +43,10 @@ const CAPTURE_HEADERS = {
   OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS: 'x-upstream-tag',
 };
 
+/** The traceparent that carries this span: its ids and its own W3C trace flags (the low byte of the OTLP flags). */
+const traceparentOf = (span: { traceId: string; spanId: string; flags: number }): string =>
+  `00-${span.traceId}-${span.spanId}-${(span.flags & 0xff).toString(16).padStart(2, '0')}`;
+
 interface ScenarioResult {
   readonly traceId: string;
   readonly spanId: string;
@@ -178,7 +182,8 @@ describe.each([
 
   it('sends the CLIENT span upstream in traceparent', () => {
     const span = onlyClientSpanOf(run, 'ok');
-    expect(upstreamRequest(run, '/ok').headers.traceparent).toBe(`00-${run.results.ok!.traceId}-${span.spanId}-01`);
+    expect(upstreamRequest(run, '/ok').headers.traceparent).toBe(traceparentOf(span));
+    expect(span.traceId).toBe(run.results.ok!.traceId);
   });
 
   it('keeps a traceparent the caller set', () => {
@@ -240,10 +245,10 @@ describe.each([
       'url.full': `http://127.0.0.1:${port}/undici-request`,
       'http.response.status_code': 200,
     });
-    expect(upstreamRequest(run, '/undici-request').headers.traceparent).toBe(`00-${request.traceId}-${request.spanId}-01`);
+    expect(upstreamRequest(run, '/undici-request').headers.traceparent).toBe(traceparentOf(request));
     const fetched = onlyClientSpanOf(run, 'undici-fetch');
     expect(fetched.attributes['url.full']).toBe(`http://127.0.0.1:${port}/undici-fetch?sig=REDACTED`);
-    expect(upstreamRequest(run, '/undici-fetch').headers.traceparent).toBe(`00-${fetched.traceId}-${fetched.spanId}-01`);
+    expect(upstreamRequest(run, '/undici-fetch').headers.traceparent).toBe(traceparentOf(fetched));
   });
 
   it(`${NPM_UNDICI}: an absolute-form path reports its URL with credentials redacted`, () => {
@@ -262,7 +267,7 @@ describe.each([
     ]);
     for (const span of spans) {
       const path = new URL(String(span.attributes['url.full'])).pathname;
-      expect(upstreamRequest(run, path).headers.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
+      expect(upstreamRequest(run, path).headers.traceparent).toBe(traceparentOf(span));
     }
   });
 });
@@ -310,7 +315,7 @@ describe.each(POOL_UNDICI_VERSIONS)('a pool of %s at its connection limit', (ins
       const spans = run.spans.filter((span) => span.kind === CLIENT && String(span.attributes['url.full']).endsWith(`/pool-${i}`));
       expect(spans, `the CLIENT span of caller ${i}`).toHaveLength(1);
       expect(spans[0]!.parentSpanId, `the parent of request ${i}`).toBe(caller);
-      expect(upstreamRequest(run, `/pool-${i}`).headers.traceparent).toBe(`00-${spans[0]!.traceId}-${spans[0]!.spanId}-01`);
+      expect(upstreamRequest(run, `/pool-${i}`).headers.traceparent).toBe(traceparentOf(spans[0]!));
     });
   });
 });

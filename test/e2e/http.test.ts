@@ -43,6 +43,9 @@ async function startService(
   return { app, port: Number(port), url: `${scheme}://127.0.0.1:${port}` };
 }
 
+/** The traceparent that carries this span: its ids and its own W3C trace flags (the low byte of the OTLP flags). */
+const traceparentOf = (span: { traceId: string; spanId: string; flags: number }): string =>
+  `00-${span.traceId}-${span.spanId}-${(span.flags & 0xff).toString(16).padStart(2, '0')}`;
 const ofService = (spans: ReceivedSpan[], service: string) => spans.filter((span) => span.resource['service.name'] === service);
 const one = (spans: ReceivedSpan[], predicate: (span: ReceivedSpan) => boolean): ReceivedSpan =>
   onlyOne(spans.filter(predicate), `exactly one matching span among ${spans.map((s) => `${s.resource['service.name']}:${s.name}`).join(', ')}`);
@@ -98,6 +101,8 @@ describe('two services calling each other over HTTP make one trace', () => {
         'server.port': callee.port,
         'http.response.status_code': 200,
         'network.protocol.version': '1.1',
+        'network.peer.address': '127.0.0.1',
+        'network.peer.port': callee.port,
       });
       expect(calleeServer.attributes).toMatchObject({ 'url.path': '/hello', 'url.query': 'sig=REDACTED&q=1' });
       expect(BigInt(callerClient.startTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(callerServer.startTimeUnixNano));
@@ -138,6 +143,8 @@ describe('two services calling each other over HTTP make one trace', () => {
     const calleeServer = one(ofService(spans, 'callee'), (s) => s.kind === SERVER);
     expect(calleeServer.parentSpanId).toBe(callerClient.spanId);
     expect(callerClient.attributes['url.full']).toBe(`https://127.0.0.1:${callee.port}/hello`);
+    // The peer of a TLS connection is known once its TCP connection is up.
+    expect(callerClient.attributes).toMatchObject({ 'network.peer.address': '127.0.0.1', 'network.peer.port': callee.port });
     expect(calleeServer.attributes['url.scheme']).toBe('https');
   });
 });
@@ -182,6 +189,28 @@ describe('incoming requests', () => {
     const put = one(spans, (s) => s.attributes['url.path'] === '/hello');
     expect(put.name).toBe('HTTP');
     expect(put.attributes).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PUT' });
+  });
+
+  it('report the client, host and scheme a reverse proxy forwards (Forwarded, then X-Forwarded-*)', async () => {
+    const service = await startService('svc', 'http-service.cjs');
+    await send(`${service.url}/hello?via=forwarded`, { headers: { forwarded: 'for=203.0.113.7;proto=https;host=shop.example:8443' } });
+    await send(`${service.url}/hello?via=x-forwarded`, {
+      headers: { 'x-forwarded-for': '198.51.100.9, 10.0.0.1', 'x-forwarded-proto': 'HTTPS', 'x-forwarded-host': 'api.example' },
+    });
+    await send(`${service.url}/hello?via=bogus`, { headers: { 'x-forwarded-proto': 'gopher' } });
+    const spans = await receiver().waitForSpans(3);
+    const via = (name: string) => one(spans, (s) => s.attributes['url.query'] === `via=${name}`).attributes;
+    expect(via('forwarded')).toMatchObject({
+      'client.address': '203.0.113.7',
+      'url.scheme': 'https',
+      'server.address': 'shop.example',
+      'server.port': 8443,
+      'network.peer.address': '127.0.0.1',
+    });
+    expect(via('x-forwarded')).toMatchObject({ 'client.address': '198.51.100.9', 'url.scheme': 'https', 'server.address': 'api.example' });
+    expect(via('x-forwarded')['server.port']).toBeUndefined();
+    // Only http and https are taken from a header; anything else leaves the server's own scheme.
+    expect(via('bogus')).toMatchObject({ 'url.scheme': 'http', 'server.address': '127.0.0.1', 'server.port': service.port });
   });
 
   it('end with an error when the client aborts, without leaking', async () => {
@@ -329,7 +358,7 @@ describe('outgoing requests', () => {
       const spans = await receiver().waitForSpans(3);
       expect(seen).toHaveLength(3);
       seen.forEach((headers, i) => {
-        expect(headers.traceparent).toBe(`00-${spans[i]!.traceId}-${spans[i]!.spanId}-01`);
+        expect(headers.traceparent).toBe(traceparentOf(spans[i]!));
       });
       expect(seen[2]!['x-raw']).toBe('yes');
     } finally {

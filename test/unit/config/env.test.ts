@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type Env } from '../../../src/config/env';
+import { parseConfig, parseSettings, type Env } from '../../../src/config/env';
 import { parseKeyValueList } from '../../../src/config/key-value-list';
 
 const parse = (env: Env) => parseConfig(env);
@@ -252,6 +252,25 @@ describe('key=value lists', () => {
     expect(parseKeyValueList(' a = 1 , b=x%3Dy%2Cz , token=abc== ')).toEqual({
       entries: { a: '1', b: 'x=y,z', token: 'abc==' },
       malformed: [],
+    });
+  });
+});
+
+describe('checked name lists (an instrumentation setting)', () => {
+  const read = (value: string | undefined) =>
+    parseSettings({ X_NAMES: value }, (env) => env.checkedNames('X_NAMES', (entry) => /^[a-z*]+$/.test(entry), 'lowercase names', 'the defaults'));
+
+  it('reads the names, none as an empty list, unset or blank as undefined', () => {
+    expect(read('a, b,,c')).toEqual({ settings: ['a', 'b', 'c'], warnings: [] });
+    expect(read('NONE')).toEqual({ settings: [], warnings: [] });
+    expect(read(undefined)).toEqual({ settings: undefined, warnings: [] });
+    expect(read('  ')).toEqual({ settings: undefined, warnings: [] });
+  });
+
+  it('rejects the whole list when one entry is invalid, naming the entries and what applies instead', () => {
+    expect(read('a,B,c d')).toEqual({
+      settings: undefined,
+      warnings: ['X_NAMES="a,B,c d" is invalid (expected lowercase names; rejected B, c d); using the defaults'],
     });
   });
 });

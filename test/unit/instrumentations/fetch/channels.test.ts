@@ -77,7 +77,8 @@ describe('fetch instrumentation on undici messages', () => {
       'network.peer.port': 8080,
       'http.response.status_code': 204,
     });
-    expect(request.headers).toBe(`x-tag: a\r\ntraceparent: 00-${parent.traceId}-${span!.spanContext().spanId}-01\r\n`);
+    const flags = span!.spanContext().traceFlags.toString(16).padStart(2, '0');
+    expect(request.headers).toBe(`x-tag: a\r\ntraceparent: 00-${parent.traceId}-${span!.spanContext().spanId}-${flags}\r\n`);
     expect(errors).toEqual([]);
   });
 

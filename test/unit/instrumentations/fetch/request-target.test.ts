@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { requestTarget } from '../../../../instrumentations/fetch/request-target';
+import { requestTarget as targetOf } from '../../../../instrumentations/fetch/request-target';
+import { DEFAULT_SENSITIVE_QUERY_NAMES, SensitiveQueryNames } from '../../../../src/instrumentation/http-semantics';
+
+const requestTarget = (origin: unknown, path: unknown) => targetOf(origin, path, DEFAULT_SENSITIVE_QUERY_NAMES);
 
 describe('requestTarget', () => {
   it('joins origin and origin-form path, redacting sensitive query values', () => {
@@ -30,6 +33,13 @@ describe('requestTarget', () => {
       port: 8443,
     });
     expect(requestTarget('http://proxy:3128', 'https://[::1]/')).toEqual({ url: 'https://[::1]/', address: '::1', port: 443 });
+  });
+
+  it('redacts the configured sensitive parameters, in origin-form and absolute-form targets alike', () => {
+    expect(requestTarget('http://h', '/a?api_key=k1&access_token=t1&page=2')?.url).toBe('http://h/a?api_key=REDACTED&access_token=REDACTED&page=2');
+    const custom = new SensitiveQueryNames(['page']);
+    expect(targetOf('http://h', '/a?api_key=k1&page=2&sig=s', custom)?.url).toBe('http://h/a?api_key=k1&page=REDACTED&sig=REDACTED');
+    expect(targetOf('http://proxy:3128', 'http://example.com/a?page=2&q=1', custom)?.url).toBe('http://example.com/a?page=REDACTED&q=1');
   });
 
   it('reports the origin alone for authority-form and asterisk targets', () => {
