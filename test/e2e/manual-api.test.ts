@@ -67,7 +67,7 @@ function expectManualApiTrace(spans: ReceivedSpan[], stdout: string): void {
       traceState: '',
       attributes: { reason: 'follows' },
       droppedAttributesCount: 0,
-      flags: 0x101,
+      flags: 0x103, // the linked span's sampled and random flags, and a local context
     },
   ]);
   for (const span of spans) {

@@ -13,7 +13,8 @@ import {
 } from '../../../src/trace/sampler';
 
 const RANDOM = 0x02;
-const { RecordAndSample, Drop } = SamplingDecision;
+const RecordAndSample = SamplingDecision.RecordAndSample;
+const Drop = SamplingDecision.Drop;
 
 const parent = (flags: number, isRemote = true, traceState?: string, traceId = '0af7651916cd43dd8448eb211c80319c'): SpanContext => ({
   traceId,
