@@ -2,7 +2,7 @@ import type { Context, Span } from '@opentelemetry/api';
 import { agentContext, SpanKind } from '../../src/instrumentation/api';
 import type { AnyFunction, Outcome } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
-import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME } from '../../src/semconv';
+import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, ATTR_DB_STORED_PROCEDURE_NAME, ATTR_DB_SYSTEM_NAME } from '../../src/semconv';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { describeStatement } from '../shared/sql-statement';
 import { databaseSystem, serverKnown, setConnectionAttributes, type MysqlConnection } from './connection';
@@ -69,6 +69,7 @@ function startSpan(connection: MysqlConnection, text: unknown, parent: Context, 
     setConnectionAttributes(span, connection);
     if (statement?.text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, statement.text);
     if (statement?.summary !== undefined) span.setAttribute(ATTR_DB_QUERY_SUMMARY, statement.summary);
+    if (statement?.procedure !== undefined) span.setAttribute(ATTR_DB_STORED_PROCEDURE_NAME, statement.procedure);
   }
   if (!serverKnown(connection)) nameSystemOnGreeting(connection, span);
   return span;

@@ -21,7 +21,8 @@
  * - Query: named by db.query.summary (`SELECT users`), else `mysql`/`mariadb`. Attributes:
  *   db.system.name (`mariadb` when the server's handshake says so, else `mysql`), db.namespace
  *   (the configured database), server.address, server.port, db.query.text (sanitized with MySQL's
- *   lexical rules: no literal ever leaves the process, `?` placeholders kept), db.query.summary.
+ *   lexical rules: no literal ever leaves the process, `?` placeholders kept), db.query.summary,
+ *   db.stored_procedure.name (the procedure of a CALL).
  *   The text read is the one the application passed: mysql2 inlines values into it client-side
  *   afterwards, and that text is never read. Parameter values are never read.
  * - Failure: the server's error number as db.response.status_code and error.type, its symbol in

@@ -14,6 +14,7 @@ import { describeMysqlFailure } from './failure';
  * with db.system.name as calls to the database).
  */
 export const ACQUIRE_SPAN_NAME = 'mysql2.pool.acquire';
+const ACQUIRE_OPTIONS = { kind: SpanKind.INTERNAL };
 
 /**
  * pool.getConnection, which pool.query, pool.execute, the promise pool and pool clusters all go
@@ -37,11 +38,9 @@ export function patchPool(prototype: { getConnection: AnyFunction }, ctx: Instru
         try {
           const parent = databaseSpanParent(ctx, caller);
           if (parent !== undefined) {
-            span = ctx.tracer.startSpan(
-              ACQUIRE_SPAN_NAME,
-              { kind: SpanKind.INTERNAL, attributes: { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_MYSQL } },
-              parent,
-            );
+            span = ctx.tracer.startSpan(ACQUIRE_SPAN_NAME, ACQUIRE_OPTIONS, parent);
+            // The server's own name (mariadb) replaces it once a connection is handed over.
+            if (span.isRecording()) span.setAttribute(ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_MYSQL);
           }
           bound =
             span === undefined ? agentContext.bindCallback(caller, callback as AnyFunction) : outcome.callback(span, caller, callback as AnyFunction);

@@ -4,7 +4,7 @@ import { databaseSpanParent } from '../shared/database';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
-import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
+import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, ATTR_DB_STORED_PROCEDURE_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
 import { setConnectionAttributes, type PgConnectionTarget } from './connection';
 import { describePgFailure } from './failure';
 import { withTraceparent } from './sqlcommenter';
@@ -84,6 +84,7 @@ function tracedQuery(
       setConnectionAttributes(span, client);
       if (statement?.text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, statement.text);
       if (summary !== undefined) span.setAttribute(ATTR_DB_QUERY_SUMMARY, summary);
+      if (statement?.procedure !== undefined) span.setAttribute(ATTR_DB_STORED_PROCEDURE_NAME, statement.procedure);
     }
 
     if (isSubmittable(config)) {

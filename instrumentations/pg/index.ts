@@ -15,7 +15,9 @@
  * Spans (stable database semantic conventions):
  * - Query: named by db.query.summary (`SELECT users`); a prepared statement executed by its name
  *   alone, by that name; a text with no known command, `postgresql`. Attributes: db.system.name,
- *   db.namespace (the configured database), server.address, server.port, db.query.text
+ *   db.namespace (`{database}|{schema}`, the schema from a search_path in the connection's
+ *   options, else the database alone), server.address, server.port, db.stored_procedure.name
+ *   (the procedure of a CALL), db.query.text
  *   (sanitized: no literal ever leaves the process; `$1` placeholders kept; cut at 4096
  *   characters), db.query.summary. Parameter values are never read. db.operation.name and
  *   db.collection.name are not set: the PostgreSQL conventions say they SHOULD NOT be taken from
@@ -48,7 +50,8 @@
  * - A Submittable's span ends when pg is done with it: a cursor left open keeps its span open.
  * - The messages of errors raised by the application's own code during a query (type parsers,
  *   toPostgres) are recorded as they are.
- * - db.namespace is the configured database, not the schema in use.
+ * - db.namespace's schema is the one the connection was opened with: a later SET search_path is
+ *   not followed (that would take a query of its own).
  */
 import type { Instrumentation } from '../../src/instrumentation/types';
 import { unwrap } from '../../src/instrumentation/wrap';

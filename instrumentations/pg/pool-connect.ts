@@ -24,6 +24,8 @@ type NewClient = (this: PgPool, pendingItem: unknown) => unknown;
  */
 export const ACQUIRE_SPAN_NAME = 'pg.pool.acquire';
 
+const ACQUIRE_OPTIONS = { kind: SpanKind.INTERNAL };
+
 /** The acquisition context of each request pg-pool queued, by its queue item. */
 const queuedAcquisitions = new WeakMap<object, Context>();
 
@@ -71,11 +73,11 @@ function acquire(original: AnyFunction, pool: PgPool, args: IArguments, ctx: Ins
   try {
     const parent = databaseSpanParent(ctx, caller);
     if (parent !== undefined) {
-      const attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL };
-      const started = ctx.tracer.startSpan(ACQUIRE_SPAN_NAME, { kind: SpanKind.INTERNAL, attributes }, parent);
+      const started = ctx.tracer.startSpan(ACQUIRE_SPAN_NAME, ACQUIRE_OPTIONS, parent);
       // Unsampled, it records nothing and propagates nowhere (the query inherits the caller's
       // decision): the caller's context serves, without a context switch of its own.
       if (started.isRecording()) {
+        started.setAttribute(ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL);
         span = started;
         acquisition = setSpan(parent, span);
       }

@@ -1,7 +1,8 @@
 /**
  * How a Redis command is reported, the same for node-redis and ioredis:
  * - span name and db.operation.name: the command in upper case (`GET`, `HGETALL`); a MULTI
- *   transaction `MULTI`, or `MULTI <COMMAND>` when all its commands are the same;
+ *   transaction `MULTI`, or `MULTI <COMMAND>` when all its commands are the same; EVALSHA and
+ *   FCALL are named with their script or function too (`FCALL get_user`);
  * - db.query.text in `COMMAND key ? ?` form: the command and its keys, by a table of where each
  *   command keeps them; every other argument is `?`, a command the table does not know shows none,
  *   so no stored value and no credential is ever recorded; cut after MAX_QUERY_TEXT_LENGTH;
@@ -287,8 +288,7 @@ export function startCommandSpan(
   if (!span.isRecording()) return span;
   const text = args === undefined ? undefined : redisQueryText(operation, args, options.first);
   setRedisSpanAttributes(span, operation, text, target);
-  const procedure = args === undefined ? undefined : redisStoredProcedure(operation, args, options.first);
-  if (procedure !== undefined) span.setAttribute(ATTR_DB_STORED_PROCEDURE_NAME, procedure);
+  if (args !== undefined) setStoredProcedure(span, operation, args, options.first);
   return span;
 }
 
@@ -296,8 +296,20 @@ export function startCommandSpan(
 export function setCommandArgs(span: Span, operation: string, args: Args, first = 0): void {
   if (!span.isRecording()) return;
   span.setAttribute(ATTR_DB_QUERY_TEXT, redisQueryText(operation, args, first));
+  setStoredProcedure(span, operation, args, first);
+}
+
+/**
+ * EVALSHA and FCALL run a script or function: db.stored_procedure.name, and the span is named
+ * `{db.operation.name} {target}` with it as the target (`FCALL get_user`), as the conventions
+ * name spans. Every other command has no target a span name may use (db.namespace is left out
+ * of Redis span names), so it is named after the command alone.
+ */
+function setStoredProcedure(span: Span, operation: string, args: Args, first = 0): void {
   const procedure = redisStoredProcedure(operation, args, first);
-  if (procedure !== undefined) span.setAttribute(ATTR_DB_STORED_PROCEDURE_NAME, procedure);
+  if (procedure === undefined) return;
+  span.setAttribute(ATTR_DB_STORED_PROCEDURE_NAME, procedure);
+  span.updateName(`${operation} ${procedure}`);
 }
 
 /**
@@ -321,8 +333,8 @@ export function setBatchCommands(span: Span, commands: readonly { operation: str
   span.setAttribute(ATTR_DB_OPERATION_NAME, batch.operation);
   if (batch.text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, batch.text);
   const count = commands.length > 0 ? batch.size : size;
-  // The conventions count only batches of two or more operations.
-  if (count >= 2) span.setAttribute(ATTR_DB_OPERATION_BATCH_SIZE, count);
+  // A transaction of one command is no batch, the conventions say; an empty one is, of size 0.
+  if (count !== 1) span.setAttribute(ATTR_DB_OPERATION_BATCH_SIZE, count);
 }
 
 /**

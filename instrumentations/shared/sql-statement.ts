@@ -6,6 +6,8 @@ export interface Statement {
   readonly text: string | undefined;
   /** db.query.summary, and the span name; undefined when the text names no known command. */
   readonly summary: string | undefined;
+  /** db.stored_procedure.name: the procedure a text that is one CALL runs. */
+  readonly procedure: string | undefined;
 }
 
 /** Sanitized text is cut at this length (the summary at 255). */
@@ -24,7 +26,7 @@ export function describeStatement(text: string, dialect: SqlDialect = 'postgresq
   const cached = statements.get(key);
   if (cached !== undefined) return cached;
   const analysis = analyzeSql(text, MAX_QUERY_TEXT_LENGTH, dialect);
-  const statement: Statement = { text: analysis.text === '' ? undefined : analysis.text, summary: analysis.summary };
+  const statement: Statement = { text: analysis.text === '' ? undefined : analysis.text, summary: analysis.summary, procedure: analysis.procedure };
   if (text.length <= CACHED_TEXT_LENGTH) {
     if (statements.size >= CACHED_STATEMENTS) statements.delete(statements.keys().next().value!);
     statements.set(key, statement);

@@ -4,7 +4,8 @@
  *   hex strings, dollar-quoted bodies) replaced by `?`, IN-lists of literals collapsed to
  *   `IN (?)`, comments dropped; placeholders (`$1`, `?`) and identifiers kept as written.
  * - summarizeSql(): db.query.summary, the operations and the tables they work on, in order
- *   (`SELECT users`, `INSERT orders SELECT carts`), at most 255 characters.
+ *   (`SELECT users`, `INSERT orders SELECT carts`), at most 255 characters; and, for a text that
+ *   is one CALL, the procedure it runs (db.stored_procedure.name).
  *
  * Both are built from tokens alone and never from a literal's contents, so neither can carry a
  * value of the query. Wherever the reading is in doubt, the safe reading wins:
@@ -41,6 +42,8 @@ export interface SqlSummary {
   readonly operation: string | undefined;
   /** The only table the text's only statement works on, as written (`public.users`). */
   readonly collection: string | undefined;
+  /** The procedure the text's only statement, a CALL, runs, as written (`billing.close_month`). */
+  readonly procedure: string | undefined;
 }
 
 export interface SqlAnalysis extends SqlSummary {
@@ -567,9 +570,12 @@ const TABLE_PREFIXES = new Set(['ONLY', 'LATERAL']);
 /** An identifier no dialect needs to quote: letters, digits, `_` and `$`, not starting with a digit. */
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
+/** What a target of the summary is: a table or view, a procedure a CALL runs, or anything else. */
+type TargetKind = 'collection' | 'procedure' | 'other';
+
 interface Target {
   readonly name: string;
-  readonly isCollection: boolean;
+  readonly kind: TargetKind;
 }
 
 function summarize(text: string, all: readonly Token[]): SqlSummary {
@@ -609,7 +615,8 @@ class Summary {
     return {
       summary: this.parts.length === 0 ? undefined : this.parts.join(' '),
       operation: single ? this.operation : undefined,
-      collection: target?.isCollection === true ? target.name : undefined,
+      collection: target?.kind === 'collection' ? target.name : undefined,
+      procedure: target?.kind === 'procedure' ? target.name : undefined,
     };
   }
 
@@ -641,14 +648,15 @@ class Summary {
         break;
       case 'tables':
         this.operationFound(this.word(start));
-        k = this.nameList(k, true);
+        k = this.nameList(k, 'collection');
         // COPY (SELECT ...) TO STDOUT
         nested = 'select';
         break;
       case 'routine': {
         this.operationFound(this.word(start));
         const name = this.qualifiedName(k);
-        if (name !== undefined) this.targetFound(name.text, false);
+        // CALL runs a procedure; EXECUTE runs a prepared statement, whose name is only a handle.
+        if (name !== undefined) this.targetFound(name.text, this.upper(start) === 'CALL' ? 'procedure' : 'other');
         break;
       }
       case 'plain':
@@ -715,26 +723,26 @@ class Summary {
       this.operationFound(this.word(start));
       return start + 1;
     }
-    const isCollection = COLLECTION_KINDS.has(this.upper(k));
+    const targetKind: TargetKind = COLLECTION_KINDS.has(this.upper(k)) ? 'collection' : 'other';
     const kind: string[] = [];
     for (let j = kindStart; j <= k; j++) kind.push(this.word(j));
     this.operationFound(`${this.word(start)} ${kind.join(' ')}`);
     k++;
-    if (this.upper(start) === 'DROP') return this.nameList(k, isCollection);
+    if (this.upper(start) === 'DROP') return this.nameList(k, targetKind);
     while (this.isWordIn(k, NAME_PREFIXES)) k++;
     const name = this.qualifiedName(k);
     if (name === undefined) return k;
-    this.targetFound(name.text, isCollection);
+    this.targetFound(name.text, targetKind);
     return name.end;
   }
 
   /** name [, name ...], each after optional IF EXISTS / ONLY / TABLE words. */
-  private nameList(k: number, isCollection: boolean): number {
+  private nameList(k: number, kind: TargetKind): number {
     for (;;) {
       while (this.isWordIn(k, NAME_PREFIXES)) k++;
       const name = this.qualifiedName(k);
       if (name === undefined) return k;
-      this.targetFound(name.text, isCollection);
+      this.targetFound(name.text, kind);
       k = name.end;
       if (this.is(k, '*')) k++; // TRUNCATE t * (with its descendant tables)
       if (!this.is(k, ',')) return k;
@@ -760,7 +768,7 @@ class Summary {
     const name = this.qualifiedName(k);
     if (name === undefined) return k;
     if (functionsPossible && this.is(name.end, '(')) return name.end;
-    this.targetFound(name.text, true);
+    this.targetFound(name.text, 'collection');
     k = name.end;
     if (this.tokens[k]?.kind === 'word' && this.upper(k) === 'AS') k++;
     if (this.isName(k)) k++;
@@ -807,8 +815,8 @@ class Summary {
     this.add(operation);
   }
 
-  private targetFound(name: string, isCollection: boolean): void {
-    if (this.statements === 1) this.targets.push({ name, isCollection });
+  private targetFound(name: string, kind: TargetKind): void {
+    if (this.statements === 1) this.targets.push({ name, kind });
     this.add(name);
   }
 

@@ -1,6 +1,7 @@
 import { beforeAll } from 'vitest';
 import { describeClient, type ClientVersion, type Traits } from '../helpers/redis-harness';
 import { requireRedis } from '../helpers/servers';
+import { describeRedisSemconv } from './redis-semconv';
 
 /**
  * ioredis against the Redis server of this machine, under the agent as a child process: every
@@ -24,3 +25,7 @@ const VERSIONS: readonly ClientVersion[] = [
 ];
 
 for (const version of VERSIONS) describeClient(version, TRAITS);
+
+// Both ways of making spans: from the channels (5.11) and from the patches (5.10).
+describeRedisSemconv({ label: 'ioredis 5.11 (tracing channels)', name: 'ioredis', installed: 'ioredis', preload: 'require' });
+describeRedisSemconv({ label: 'ioredis 5.10 (patched)', name: 'ioredis', installed: 'ioredis-v5-10', preload: 'require' });

@@ -265,3 +265,42 @@ describe('mysql2 with OTEL_INSTRUMENTATION_DB_REQUIRE_PARENT_SPAN=false', () => 
     expect(roots.find((span) => span.attributes['db.query.text'] === 'SELECT ? AS untraced')?.name).toBe('SELECT');
   });
 });
+
+describe('mysql2: db.stored_procedure.name', () => {
+  let run: Run;
+  let untraced: Run;
+  const runSemconv = (preload: Preload) =>
+    runScenarioApp({
+      dir: { fixtures: ['sql-semconv.cjs'], links: ['mysql2', '@opentelemetry/api'] },
+      script: 'sql-semconv.cjs',
+      preload,
+      service: 'mysql2-semconv',
+      env: { SQL_SEMCONV_LIBRARY: 'mysql2' },
+    });
+
+  beforeAll(async () => {
+    await requireMariadb();
+    [run, untraced] = await Promise.all([runSemconv('require'), runSemconv('none')]);
+  }, 60_000);
+
+  it('leaves what the application gets unchanged', () => {
+    expect(Object.keys(run.results).sort()).toEqual(['call', 'execute-call']);
+    for (const name of Object.keys(untraced.results)) expect(run.results[name]!.outcome, name).toEqual(untraced.results[name]!.outcome);
+  });
+
+  it('names the procedure a CALL runs, through query and execute, backquoted or not', () => {
+    for (const [scenario, text] of [
+      ['call', `CALL \`${run.table}\`(?)`],
+      ['execute-call', `CALL ${run.table}(?)`],
+    ] as const) {
+      const span = child(run, scenario, `CALL ${run.table}`);
+      expect(span.kind, scenario).toBe(CLIENT);
+      expect(span.attributes, scenario).toMatchObject({
+        'db.system.name': 'mariadb',
+        'db.stored_procedure.name': run.table,
+        'db.query.summary': `CALL ${run.table}`,
+        'db.query.text': text,
+      });
+    }
+  });
+});

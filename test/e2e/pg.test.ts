@@ -286,7 +286,10 @@ describe('pg with OTEL_INSTRUMENTATION_PG_SQLCOMMENTER=true and OTEL_INSTRUMENTA
   it('sends the query span traceparent in a comment the server sees, not in db.query.text', () => {
     const span = child(run, 'sqlcommenter', 'SELECT pg_stat_activity');
     const seen = (run.results.sqlcommenter!.outcome.value as { rows: Array<{ query: string }> }).rows[0]!.query;
-    expect(seen).toBe(`SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid() /*traceparent='00-${span.traceId}-${span.spanId}-01'*/`);
+    // The span's own trace flags (OTLP keeps them in the low byte of `flags`): sampled, and random when its trace id is.
+    const flags = (span.flags & 0xff).toString(16).padStart(2, '0');
+    expect(span.flags & 1).toBe(1);
+    expect(seen).toBe(`SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid() /*traceparent='00-${span.traceId}-${span.spanId}-${flags}'*/`);
     expect(span.attributes['db.query.text']).toBe('SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()');
   });
 
@@ -305,5 +308,47 @@ describe('pg with OTEL_INSTRUMENTATION_PG_SQLCOMMENTER=true and OTEL_INSTRUMENTA
     expect(roots.find((span) => span.attributes['db.query.text'] === 'SELECT ? AS untraced')?.name).toBe('SELECT');
     // Root spans get the comment too: it names their own trace.
     expect(run.exported).not.toContain('traceparent=');
+  });
+});
+
+describe('pg: db.namespace with the connection schema, db.stored_procedure.name', () => {
+  let run: Run;
+  let untraced: Run;
+  const runSemconv = (preload: Preload) =>
+    runScenarioApp({
+      dir: { fixtures: ['sql-semconv.cjs'], links: ['pg', '@opentelemetry/api'] },
+      script: 'sql-semconv.cjs',
+      preload,
+      service: 'pg-semconv',
+      env: { SQL_SEMCONV_LIBRARY: 'pg' },
+    });
+
+  beforeAll(async () => {
+    [run, untraced] = await Promise.all([runSemconv('require'), runSemconv('none')]);
+  }, 60_000);
+
+  it('leaves what the application gets unchanged', () => {
+    expect(Object.keys(run.results).sort()).toEqual(['call', 'no-search-path', 'search-path']);
+    for (const name of Object.keys(untraced.results)) expect(run.results[name]!.outcome, name).toEqual(untraced.results[name]!.outcome);
+  });
+
+  it('qualifies db.namespace with the first schema of the search_path the connection was opened with', () => {
+    // The server itself says which schema the connection uses.
+    expect(run.results['search-path']!.outcome.value).toEqual([{ schema: 'pg_catalog' }]);
+    expect(child(run, 'search-path', 'SELECT').attributes['db.namespace']).toBe('test|pg_catalog');
+    // Without one, the server's default applies, which is not known without asking: the database alone.
+    expect(child(run, 'no-search-path', 'SELECT').attributes['db.namespace']).toBe('test');
+  });
+
+  it('names the procedure a CALL runs in db.stored_procedure.name', () => {
+    const span = child(run, 'call', `CALL ${run.table}`);
+    expect(span.kind).toBe(CLIENT);
+    expect(span.attributes).toMatchObject({
+      'db.system.name': 'postgresql',
+      'db.stored_procedure.name': run.table,
+      'db.query.summary': `CALL ${run.table}`,
+      'db.query.text': `CALL ${run.table}($1)`,
+    });
+    expect(child(run, 'search-path', 'SELECT').attributes['db.stored_procedure.name']).toBeUndefined();
   });
 });

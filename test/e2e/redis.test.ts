@@ -1,6 +1,7 @@
 import { beforeAll } from 'vitest';
 import { describeClient, type ClientVersion, type Traits } from '../helpers/redis-harness';
 import { requireRedis } from '../helpers/servers';
+import { describeRedisSemconv } from './redis-semconv';
 
 /**
  * node-redis against the Redis server of this machine, under the agent as a child process: every
@@ -52,3 +53,8 @@ const VERSIONS: ReadonlyArray<ClientVersion & { traits: Traits }> = [
 ];
 
 for (const version of VERSIONS) describeClient(version, version.traits);
+
+// Both ways of making spans: from the channels (5.12) and from the patches (5.11, 4.7).
+describeRedisSemconv({ label: 'redis 5.12 (tracing channels)', name: 'redis', installed: 'redis', preload: 'require' });
+describeRedisSemconv({ label: 'redis 5.11 (patched)', name: 'redis', installed: 'redis-v5-11', preload: 'require' });
+describeRedisSemconv({ label: 'redis 4.7 (patched)', name: 'redis', installed: 'redis-v4', preload: 'require' });

@@ -213,8 +213,11 @@ describe('Client#query wrapper', () => {
     const [plain, object, named] = client.calls.map((call) => call[0]);
     const spans = queries();
     const first = spans.find((span) => span.attributes['db.query.text'] === 'SELECT ?;')!.spanContext();
-    expect(plain).toBe(`SELECT 8 /*traceparent='00-${first.traceId}-${first.spanId}-01'*/;`);
-    expect((object as { text: string }).text).toMatch(/^SELECT 7 \/\*traceparent='00-[0-9a-f]{32}-[0-9a-f]{16}-01'\*\/$/);
+    // The span's own flags: sampled, and random when the tracer says its trace ids are (W3C Level 2).
+    const flags = first.traceFlags.toString(16).padStart(2, '0');
+    expect(first.traceFlags & 1).toBe(1);
+    expect(plain).toBe(`SELECT 8 /*traceparent='00-${first.traceId}-${first.spanId}-${flags}'*/;`);
+    expect((object as { text: string }).text).toMatch(new RegExp(`^SELECT 7 /\\*traceparent='00-${first.traceId}-[0-9a-f]{16}-${flags}'\\*/$`));
     expect(config.text).toBe('SELECT 7');
     expect((named as { text: string }).text).toBe('SELECT 9');
     expect(spans.map((span) => span.attributes['db.query.text']).sort()).toEqual(['SELECT ?', 'SELECT ?', 'SELECT ?;']);

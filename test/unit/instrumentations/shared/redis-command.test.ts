@@ -8,6 +8,7 @@ import {
   redisQueryText,
   redisStoredProcedure,
   setBatchCommands,
+  setCommandArgs,
   startCommandSpan,
   startConnectSpan,
 } from '../../../../instrumentations/shared/redis-command';
@@ -214,6 +215,33 @@ describe('spans', () => {
       'db.namespace': '2',
       'db.operation.batch.size': 4,
     });
+  });
+
+  it('gives a transaction of one command no batch size, and an empty one a batch size of 0', () => {
+    const one = startCommandSpan(tracer, ROOT_CONTEXT, 'MULTI', undefined, {});
+    setBatchCommands(one, [{ operation: 'INCR', text: 'INCR n' }]);
+    one.end();
+    expect(processor.spans.at(-1)!.name).toBe('MULTI INCR');
+    expect(processor.spans.at(-1)!.attributes['db.operation.batch.size']).toBeUndefined();
+    const empty = startCommandSpan(tracer, ROOT_CONTEXT, 'MULTI', undefined, {});
+    setBatchCommands(empty, []);
+    empty.end();
+    expect(processor.spans.at(-1)!.name).toBe('MULTI');
+    expect(processor.spans.at(-1)!.attributes['db.operation.batch.size']).toBe(0);
+  });
+
+  it('names EVALSHA and FCALL after what they run, whether the arguments come at the start or later', () => {
+    startCommandSpan(tracer, ROOT_CONTEXT, 'FCALL', ['get_user', '1', 'user:1'], {}).end();
+    expect(processor.spans.at(-1)!.name).toBe('FCALL get_user');
+    expect(processor.spans.at(-1)!.attributes['db.stored_procedure.name']).toBe('get_user');
+    const later = startCommandSpan(tracer, ROOT_CONTEXT, 'EVALSHA', undefined, {});
+    setCommandArgs(later, 'EVALSHA', ['EVALSHA', 'abc123', '0'], 1);
+    later.end();
+    expect(processor.spans.at(-1)!.name).toBe('EVALSHA abc123');
+    expect(processor.spans.at(-1)!.attributes).toMatchObject({ 'db.stored_procedure.name': 'abc123', 'db.operation.name': 'EVALSHA' });
+    // Any other command is named after itself alone.
+    startCommandSpan(tracer, ROOT_CONTEXT, 'GET', ['user:1'], { database: 1 }).end();
+    expect(processor.spans.at(-1)!.name).toBe('GET');
   });
 
   it('gives a connection span the server and the peer, no database', () => {

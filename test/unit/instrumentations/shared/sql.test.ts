@@ -134,8 +134,8 @@ describe('sanitizeSql', () => {
   });
 });
 
-/** [input, summary, operation, collection] */
-const SUMMARIES: ReadonlyArray<readonly [string, string | undefined, string | undefined, string | undefined]> = [
+/** [input, summary, operation, collection, procedure (when there is one)] */
+const SUMMARIES: ReadonlyArray<readonly [string, string | undefined, string | undefined, string | undefined, (string | undefined)?]> = [
   ['SELECT * FROM wuser_table WHERE username = ?', 'SELECT wuser_table', 'SELECT', 'wuser_table'],
   ['select id from users u where u.id = $1', 'select users', 'select', 'users'],
   ['SELECT 1', 'SELECT', 'SELECT', undefined],
@@ -207,7 +207,11 @@ const SUMMARIES: ReadonlyArray<readonly [string, string | undefined, string | un
   ['LOCK TABLE t IN ACCESS EXCLUSIVE MODE', 'LOCK t', 'LOCK', 't'],
   ['COPY t (a, b) FROM STDIN WITH (FORMAT csv)', 'COPY t', 'COPY', 't'],
   ['COPY (SELECT * FROM t) TO STDOUT', 'COPY SELECT t', 'COPY', 't'],
-  ['CALL refresh_stats($1, 2)', 'CALL refresh_stats', 'CALL', undefined],
+  ['CALL refresh_stats($1, 2)', 'CALL refresh_stats', 'CALL', undefined, 'refresh_stats'],
+  ['call billing.close_month()', 'call billing.close_month', 'call', undefined, 'billing.close_month'],
+  ['CALL "Refresh Stats"()', 'CALL "Refresh Stats"', 'CALL', undefined, '"Refresh Stats"'],
+  // a procedure only for a text that is one CALL; EXECUTE runs a prepared statement
+  ['CALL a(); CALL b()', 'CALL a CALL b', undefined, undefined],
   ['EXECUTE get_user(5)', 'EXECUTE get_user', 'EXECUTE', undefined],
   ['PREPARE get_user (int) AS SELECT * FROM users WHERE id = $1', 'PREPARE SELECT users', 'PREPARE', 'users'],
   ['EXPLAIN (ANALYZE, FORMAT JSON) DELETE FROM t', 'EXPLAIN DELETE t', 'EXPLAIN', 't'],
@@ -236,8 +240,8 @@ const SUMMARIES: ReadonlyArray<readonly [string, string | undefined, string | un
 ];
 
 describe('summarizeSql', () => {
-  it.each(SUMMARIES)('%j', (input, summary, operation, collection) => {
-    expect(summarizeSql(input)).toEqual({ summary, operation, collection });
+  it.each(SUMMARIES.map((row) => ({ row })))('$row', ({ row: [input, summary, operation, collection, procedure] }) => {
+    expect(summarizeSql(input)).toEqual({ summary, operation, collection, procedure });
   });
 
   it(`stops at ${MAX_SUMMARY_LENGTH} characters, between parts`, () => {
@@ -295,6 +299,15 @@ describe('mysql dialect', () => {
     expect(summarizeSql('SELECT 1 FROM `order items`', 'mysql').summary).toBe('SELECT `order items`');
     expect(summarizeSql('INSERT INTO `t` (`a`) VALUES ("x") ON DUPLICATE KEY UPDATE `a` = VALUES(`a`)', 'mysql').summary).toBe('INSERT t');
     expect(summarizeSql('# leading\nUPDATE t SET a = "x"', 'mysql').summary).toBe('UPDATE t');
+  });
+
+  it('names the procedure a CALL runs', () => {
+    expect(summarizeSql('CALL `shop`.`close_month`(?)', 'mysql')).toEqual({
+      summary: 'CALL shop.close_month',
+      operation: 'CALL',
+      collection: undefined,
+      procedure: 'shop.close_month',
+    });
   });
 
   it('leaves the postgresql reading unchanged by default', () => {
