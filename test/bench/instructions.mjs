@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentEnv, CLIENT_CPU, commandWorks, REGISTER_MJS, REPO_ROOT, runJson, startApp } from './lib/processes.mjs';
-import { CALL_KINDS, CALL_VARIANTS } from './micro.mjs';
+import { CALL_KINDS, CALL_VARIANTS, callAgentEnv } from './micro.mjs';
 import { SCENARIOS, VARIANTS } from './throughput.mjs';
 
 export const HAS_CALLGRIND = commandWorks('valgrind', ['--version']) && commandWorks('callgrind_control', ['--version']);
@@ -185,8 +185,8 @@ async function sendRequests(url, agent, count) {
  * it (micro.mjs builds it inline, hence repeated here).
  */
 export async function countCalls({ kind, variant, receiver, node, upstream }) {
-  const wrapped = variant === 'wrapped';
   const serviceName = `bench-instructions-calls-${kind}-${process.pid}`;
+  const agent = callAgentEnv(variant, serviceName, receiver.endpoint, FULL_BATCHES);
   const dir = mkdtempSync(join(tmpdir(), 'tracelet-callgrind-'));
   try {
     await runJson({
@@ -194,7 +194,7 @@ export async function countCalls({ kind, variant, receiver, node, upstream }) {
       launcher: callgrind(dir),
       script: CALLS_SCRIPT,
       args: [kind, '0'],
-      preload: [...NODE_OPTIONS, ...(wrapped ? ['--import', REGISTER_MJS] : [])],
+      preload: [...NODE_OPTIONS, ...(agent === undefined ? [] : ['--import', REGISTER_MJS])],
       env: {
         UPSTREAM_URL: `http://127.0.0.1:${upstream.port}`,
         BENCH_WARMUP_CALLS: String(WARMUP_CALLS),
@@ -203,12 +203,14 @@ export async function countCalls({ kind, variant, receiver, node, upstream }) {
         // on timing, and the count moved by half between runs (pg 54K to 86K).
         BENCH_CONCURRENCY: '1',
         ...(variant === 'als' ? { BENCH_ALS: '1' } : {}),
-        ...(wrapped ? agentEnv(serviceName, receiver.endpoint, FULL_BATCHES) : {}),
+        ...agent,
       },
     });
     // calls.mjs ends by itself: the agent exported everything before it exited.
     const { spans } = receiver.countsFor(serviceName);
-    const problem = wrapped && spans < WARMUP_CALLS + CALLS ? `${WARMUP_CALLS + CALLS} calls made, ${spans} spans received` : undefined;
+    let problem;
+    if (variant === 'wrapped' && spans < WARMUP_CALLS + CALLS) problem = `${WARMUP_CALLS + CALLS} calls made, ${spans} spans received`;
+    else if (variant === 'unsampled' && spans > 0) problem = `${spans} spans exported with the sampler off`;
     return { instructions: dumpedInstructions(dir) / CALLS, spans, valid: problem === undefined, problem };
   } finally {
     rmSync(dir, { recursive: true, force: true });

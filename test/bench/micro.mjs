@@ -26,26 +26,35 @@ export async function measureCore({ node, quick }) {
 
 /**
  * Calls/s and CPU µs per call of each client call: bare, inside one AsyncLocalStorage (the
- * platform's floor for context propagation) and with the agent, alternating over `rounds`.
+ * platform's floor for context propagation), with the agent sampling nothing (the calls of the
+ * requests a sampling service does not record) and with the agent recording every call,
+ * alternating over `rounds`.
  */
-export const CALL_VARIANTS = ['bare', 'als', 'wrapped'];
+export const CALL_VARIANTS = ['bare', 'als', 'unsampled', 'wrapped'];
+
+/** The agent's variables for a call variant that runs it, or undefined for one that does not. */
+export function callAgentEnv(variant, serviceName, endpoint, extra = {}) {
+  if (variant === 'wrapped') return agentEnv(serviceName, endpoint, extra);
+  if (variant === 'unsampled') return agentEnv(serviceName, endpoint, { ...extra, OTEL_TRACES_SAMPLER: 'always_off' });
+  return undefined;
+}
 
 export async function measureCalls({ node, rounds, seconds, warmupMs, log }) {
   const upstream = await startApp({ script: 'upstream.mjs', node, cpu: '1' });
   const receiver = await CountingReceiver.start({ decode: false });
   const results = {};
   const run = (kind, variant) => {
-    const wrapped = variant === 'wrapped';
+    const agent = callAgentEnv(variant, `bench-calls-${kind}`, receiver.endpoint);
     return runJson({
       node,
       script: join(REPO_ROOT, 'test', 'bench', 'micro', 'calls.mjs'),
       args: [kind, String(seconds)],
-      preload: wrapped ? ['--import', REGISTER_MJS] : [],
+      preload: agent === undefined ? [] : ['--import', REGISTER_MJS],
       env: {
         UPSTREAM_URL: `http://127.0.0.1:${upstream.port}`,
         BENCH_WARMUP_MS: String(warmupMs),
         ...(variant === 'als' ? { BENCH_ALS: '1' } : {}),
-        ...(wrapped ? agentEnv(`bench-calls-${kind}`, receiver.endpoint) : {}),
+        ...agent,
       },
     });
   };

@@ -82,6 +82,16 @@ export function budgetRows(results) {
       `≤ ${BUDGETS.callMicros} µs`,
       verdict(added <= BUDGETS.callMicros),
     ]);
+    // A call made inside a request the sampler left out is part of that request's cost, whose budget is the unsampled one.
+    if (calls.unsampledCpu !== undefined) {
+      const unsampled = median(calls.unsampledCpu) - median(calls.alsCpu);
+      rows.push([
+        `${CALL_TITLES[kind]}, sampler always_off: caller CPU per call above AsyncLocalStorage only`,
+        `${unsampled >= 0 ? '+' : ''}${fixed(unsampled, 1)} µs`,
+        `≤ ${BUDGETS.unsampledMicros} µs`,
+        verdict(unsampled <= BUDGETS.unsampledMicros),
+      ]);
+    }
   }
   const callRate = instructionRate(results, CALLS_RATE_SCENARIO);
   for (const [kind, { als, wrapped }] of Object.entries(Number.isFinite(callRate) ? results.instructions.callKinds : {})) {
@@ -237,9 +247,16 @@ function instructionsAndMicros(instructions, rate) {
   return `${signed(instructions, 0)} instructions ≈ ${signed(instructions / rate, 1)} µs`;
 }
 
-/** Instructions, and ≈ µs when the run measured its rate. */
+/** Instructions, and ≈ µs when the run measured its rate; a dash for a variant not measured. */
 function instructionCell(instructions, rate) {
+  if (instructions === undefined) return '—';
   return Number.isFinite(rate) ? `${fixed(instructions)} (≈ ${fixed(instructions / rate, 1)} µs)` : fixed(instructions);
+}
+
+/** What `instructions` adds over `floor`, with ≈ µs when the rate is known; a dash when not measured. */
+function addedInstructions(instructions, floor, rate) {
+  if (instructions === undefined) return '—';
+  return Number.isFinite(rate) ? instructionsAndMicros(instructions - floor, rate) : signed(instructions - floor, 0);
 }
 
 const validCell = (runs) => {
@@ -288,16 +305,25 @@ function instructionsSection(results) {
     `Client calls (the micro-benchmarks' calls, one sequential caller inside an active span), instructions per call${Number.isFinite(callRate) ? ` (≈ µs at the ${SCENARIO_TITLE[CALLS_RATE_SCENARIO]} rate)` : ''}:`,
     '',
     table(
-      ['call', 'bare', 'AsyncLocalStorage only', 'with agent', 'agent above AsyncLocalStorage only', 'valid'],
-      Object.entries(callKinds).map(([kind, { bare, als, wrapped }]) => [
+      [
+        'call',
+        'bare',
+        'AsyncLocalStorage only',
+        'agent, sampler always_off',
+        'agent, 100% sampled',
+        'always_off above AsyncLocalStorage only',
+        'sampled above AsyncLocalStorage only',
+        'valid',
+      ],
+      Object.entries(callKinds).map(([kind, { bare, als, unsampled, wrapped }]) => [
         CALL_TITLES[kind],
         instructionCell(bare.instructions, callRate),
         instructionCell(als.instructions, callRate),
+        instructionCell(unsampled?.instructions, callRate),
         instructionCell(wrapped.instructions, callRate),
-        Number.isFinite(callRate)
-          ? instructionsAndMicros(wrapped.instructions - als.instructions, callRate)
-          : signed(wrapped.instructions - als.instructions, 0),
-        validCell([bare, als, wrapped]),
+        addedInstructions(unsampled?.instructions, als.instructions, callRate),
+        addedInstructions(wrapped.instructions, als.instructions, callRate),
+        validCell([bare, als, wrapped, ...(unsampled ? [unsampled] : [])]),
       ]),
     ),
     '',
@@ -371,14 +397,26 @@ function microSection({ core, calls }) {
     'Calls/s are round trips to a server, as noisy as the machine; the CPU time the calling process spent per call is the steadier measure of what the agent adds, read above the floor:',
     '',
     table(
-      ['call', 'bare calls/s', 'with agent calls/s', 'bare CPU µs/call', 'AsyncLocalStorage only', 'with agent', 'agent above the floor µs/call'],
-      Object.entries(calls).map(([kind, { bare, wrapped, bareCpu, alsCpu, wrappedCpu }]) => [
+      [
+        'call',
+        'bare calls/s',
+        'with agent calls/s',
+        'bare CPU µs/call',
+        'AsyncLocalStorage only',
+        'agent, sampler always_off',
+        'agent, 100% sampled',
+        'always_off above the floor µs/call',
+        'sampled above the floor µs/call',
+      ],
+      Object.entries(calls).map(([kind, { bare, wrapped, bareCpu, alsCpu, unsampledCpu, wrappedCpu }]) => [
         CALL_TITLES[kind],
         spread(bare),
         spread(wrapped),
         spread(bareCpu, 1),
         spread(alsCpu, 1),
+        unsampledCpu ? spread(unsampledCpu, 1) : '—',
         spread(wrappedCpu, 1),
+        unsampledCpu ? fixed(median(unsampledCpu) - median(alsCpu), 1) : '—',
         fixed(median(wrappedCpu) - median(alsCpu), 1),
       ]),
     ),
