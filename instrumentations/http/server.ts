@@ -14,7 +14,7 @@ import {
   setSpan,
   SpanKind,
   SpanStatusCode,
-  TRACE_FLAG_NONE,
+  TRACE_FLAG_RANDOM,
 } from '../../src/instrumentation/api';
 import {
   captureHeaders,
@@ -202,7 +202,8 @@ function excludedRequestContext(headers: IncomingHttpHeaders, ctx: Instrumentati
   const { parent } = incomingContext(headers, ctx);
   const remote = getSpanContext(parent);
   if (remote !== undefined && isSpanContextValid(remote)) return parent;
-  return setSpan(parent, new NonRecordingSpan({ traceId: newTraceId(), spanId: newSpanId(), traceFlags: TRACE_FLAG_NONE }));
+  // Unsampled, and random: its ids come from the agent's generator (W3C Level 2).
+  return setSpan(parent, new NonRecordingSpan({ traceId: newTraceId(), spanId: newSpanId(), traceFlags: TRACE_FLAG_RANDOM }));
 }
 
 function recordRequest(

@@ -17,6 +17,7 @@ export {
   SpanKind,
   SpanStatusCode,
   TRACE_FLAG_NONE,
+  TRACE_FLAG_RANDOM,
   TRACE_FLAG_SAMPLED,
 } from '../api/trace';
 export { isTracingSuppressed, suppressTracing } from '../trace/suppress';

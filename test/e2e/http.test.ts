@@ -248,8 +248,9 @@ describe('incoming requests', () => {
 
   it('skip excluded paths: no span, but the trace passes through', async () => {
     const service = await startService('svc', 'http-service.mjs', { OTEL_INSTRUMENTATION_HTTP_SERVER_EXCLUDED_PATHS: '/health,/internal/*' });
-    await send(`${service.url}/health`);
-    await send(`${service.url}/health`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` } });
+    // Without a caller's trace: an unsampled one of its own, random (W3C Level 2); with one: the caller's flags.
+    expect((await send(`${service.url}/health`)).body).toBe('2');
+    expect((await send(`${service.url}/health`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` } })).body).toBe('1');
     await send(`${service.url}/hello`);
     await receiver().waitForSpans(2);
     await new Promise((r) => setTimeout(r, 300));
