@@ -29,16 +29,21 @@ export function otSubKey(otValue: string, key: string): string | undefined {
   return undefined;
 }
 
-/** The trace's explicit randomness (`rv`), if its tracestate carries one. */
+/**
+ * The trace's explicit randomness (`rv`), if its tracestate carries a valid one. Checked here too:
+ * a tracestate the application built never went through withValidOtEntry.
+ */
 export function explicitRandomness(traceState: TraceState | undefined): string | undefined {
   const ot = traceState?.get(OT_KEY);
-  return ot === undefined ? undefined : otSubKey(ot, 'rv');
+  const randomness = ot === undefined ? undefined : otSubKey(ot, 'rv');
+  return randomness !== undefined && RANDOMNESS_RE.test(randomness) ? randomness : undefined;
 }
 
-/** The threshold (`th`) the parent span was sampled under, if its tracestate carries one. */
+/** The threshold (`th`) the parent span was sampled under, if its tracestate carries a valid one. */
 export function samplingThreshold(traceState: TraceState | undefined): string | undefined {
   const ot = traceState?.get(OT_KEY);
-  return ot === undefined ? undefined : otSubKey(ot, 'th');
+  const threshold = ot === undefined ? undefined : otSubKey(ot, 'th');
+  return threshold !== undefined && THRESHOLD_RE.test(threshold) ? threshold : undefined;
 }
 
 /**

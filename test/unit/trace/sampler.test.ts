@@ -178,6 +178,20 @@ describe('consistent probability sampling: tracestate', () => {
     expect(decide(sampler, parent(TraceFlags.SAMPLED, true, 'ot=rv:10000000000000', highId), highId)[0]).toBe(Drop);
   });
 
+  it('ignores an rv or th of a tracestate the application built that breaks the ot grammar', () => {
+    const sampler = createSampler('traceidratio', 0.25);
+    const highId = traceIdWithRandomness('f0000000000000');
+    // An application-made tracestate skips extraction's checks: a malformed rv must not decide.
+    const appMade = { ...parent(TraceFlags.SAMPLED | RANDOM, false, undefined, highId), traceState: new TraceState().set('ot', 'rv:XYZ') };
+    expect(decide(sampler, appMade, highId)[0]).toBe(RecordAndSample);
+    const parentBased = createSampler('parentbased_always_on', 1);
+    const remote = {
+      ...parent(TraceFlags.SAMPLED | RANDOM, true, undefined, traceIdWithRandomness('00000000000000')),
+      traceState: new TraceState().set('ot', 'th:ZZ'),
+    };
+    expect(decide(parentBased, remote, remote.traceId)[1]).toBe(remote.traceState);
+  });
+
   it('says once that it presumes trace id randomness for a parent without the random flag or rv', () => {
     const sampler = createSampler('traceidratio', 0.5);
     decide(sampler, parent(TraceFlags.SAMPLED | RANDOM), newTraceId());
