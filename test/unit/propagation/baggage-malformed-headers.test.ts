@@ -8,6 +8,7 @@ import {
 } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createPropagator } from '../../../src/propagation/composite';
+import { seededRandom } from '../../helpers/seeded-random';
 
 /**
  * Property-based: many random, mostly malformed baggage and uberctx headers (a seeded generator, so a
@@ -33,17 +34,6 @@ const STRICT_ENCODED_VALUE = new RegExp(`^${ENCODED_VALUE}$`);
 
 const propagator = createPropagator(['tracecontext', 'baggage', 'jaeger']);
 const RUNS = 2000;
-
-/** mulberry32 */
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = seededRandom(0xba66a6e);
 const below = (n: number): number => Math.floor(random() * n);

@@ -5,6 +5,7 @@ import { BaggagePropagator } from '../../../src/propagation/baggage';
 import { createPropagator } from '../../../src/propagation/composite';
 import { JaegerPropagator } from '../../../src/propagation/jaeger';
 import { TraceContextPropagator } from '../../../src/propagation/trace-context';
+import { seededRandom } from '../../helpers/seeded-random';
 
 const HEADERS = [
   'traceparent',
@@ -18,17 +19,6 @@ const HEADERS = [
   'uber-trace-id',
   'uberctx-key',
 ];
-
-/** mulberry32: a seeded generator, so that a failure can be reproduced. */
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = seededRandom(20240611);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
