@@ -152,3 +152,9 @@ export const ATTR_KOA_TYPE = 'koa.type';
 export const ATTR_NESTJS_TYPE = 'nestjs.type';
 /** The controller class of a NestJS handler span (`ArticlesController`). */
 export const ATTR_NESTJS_CONTROLLER = 'nestjs.controller';
+
+// --- keep rules: not in the semantic conventions; this agent's own names ---
+/** Why a request the head sampler dropped was recorded after all: `error` or `slow`. */
+export const ATTR_TRACELET_KEPT_BY = 'tracelet.kept_by';
+export const TRACELET_KEPT_BY_VALUE_ERROR = 'error';
+export const TRACELET_KEPT_BY_VALUE_SLOW = 'slow';

@@ -28,6 +28,8 @@ import {
   splitTarget,
 } from '../../src/instrumentation/http-semantics';
 import { withServerRequest, type ServerRequest } from '../../src/instrumentation/http-server-request';
+import { keepDroppedSpan, type KeepRules } from '../../src/instrumentation/kept-requests';
+import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type DescribeFailure, type Failure } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
@@ -47,8 +49,11 @@ import {
   ATTR_URL_QUERY,
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
+  ATTR_HTTP_ROUTE,
   httpRequestHeaderAttribute,
   httpResponseHeaderAttribute,
+  TRACELET_KEPT_BY_VALUE_ERROR,
+  TRACELET_KEPT_BY_VALUE_SLOW,
 } from '../../src/semconv';
 import { ContextHook, kEmitHook, type EmitHook, type Hooked } from './emit';
 import { NO_PEER, peerOf } from './peer';
@@ -91,6 +96,7 @@ export function patchServer(prototype: Server, scheme: 'http' | 'https', ctx: In
 class ServerSettings {
   readonly excluded: ((path: string) => boolean) | undefined;
   readonly outcome: Outcome;
+  readonly keep: KeepRules | undefined;
 
   constructor(
     readonly scheme: 'http' | 'https',
@@ -98,6 +104,7 @@ class ServerSettings {
   ) {
     this.excluded = pathMatcher(ctx.settings.serverExcludedPaths);
     this.outcome = new Outcome(ctx, describeServerFailure);
+    this.keep = ctx.settings.keep;
   }
 }
 
@@ -109,17 +116,23 @@ const describeServerFailure: DescribeFailure = () => CLOSED_EARLY;
 class ServerRequestState implements ServerRequest, EmitHook {
   route: string | undefined = undefined;
   errorType: string | undefined = undefined;
+  error: unknown = undefined;
   spansEndingWithResponse: Span[] | undefined = undefined;
   /** The context of the request: its span, active while the handler runs. */
   emitContext: Context = ROOT_CONTEXT;
+  /** When the request came in (metricsClock), for its duration metric and the latency keep rule; NaN when neither needs it. */
+  startedAt = NaN;
   private ended = false;
 
   constructor(
-    readonly span: Span,
+    /** Replaced by a recording span when a keep rule records a request the sampler dropped. */
+    public span: Span,
     readonly method: string,
     /** Released when the span ends: timers the request started keep its context (and so this state) alive. */
     private response: ServerResponse | undefined,
     private readonly settings: ServerSettings,
+    /** The context the span was started in: the parent of a span a keep rule records. */
+    private readonly parent: Context,
   ) {}
 
   /** The response's 'finish' (or 'close', if it never finished) ends the span. */
@@ -132,12 +145,16 @@ class ServerRequestState implements ServerRequest, EmitHook {
   }
 
   private end(response: ServerResponse, aborted: boolean): void {
+    // What the span records and the metric reports alike: no status for a response never sent.
+    const statusCode = response.headersSent || !aborted ? response.statusCode : 0;
+    const errorType = aborted ? ABORTED : statusCode >= 500 ? (this.errorType ?? String(statusCode)) : undefined;
+    if (this.startedAt === this.startedAt) this.measured(response, statusCode, errorType, metricsClock() - this.startedAt);
     const span = this.span;
     if (span.isRecording()) {
-      if (response.headersSent || !aborted) {
-        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode);
-        if (response.statusCode >= 500) {
-          span.setAttribute(ATTR_ERROR_TYPE, this.errorType ?? String(response.statusCode));
+      if (statusCode !== 0) {
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+        if (statusCode >= 500) {
+          span.setAttribute(ATTR_ERROR_TYPE, errorType!);
           span.setStatus({ code: SpanStatusCode.ERROR });
         }
       }
@@ -150,6 +167,42 @@ class ServerRequestState implements ServerRequest, EmitHook {
     }
     if (aborted) this.settings.outcome.fail(span, undefined);
     else this.settings.outcome.end(span);
+  }
+
+  /** The duration metric, and the keep rules for a request the sampler dropped. */
+  private measured(response: ServerResponse, statusCode: number, errorType: string | undefined, elapsedMs: number): void {
+    const request = response.req as IncomingMessage | undefined;
+    const keep = this.settings.keep;
+    if (keep !== undefined && request !== undefined && !this.span.isRecording()) {
+      const keptBy =
+        keep.errors && errorType !== undefined
+          ? TRACELET_KEPT_BY_VALUE_ERROR
+          : keep.slowerThanMs > 0 && elapsedMs >= keep.slowerThanMs
+            ? TRACELET_KEPT_BY_VALUE_SLOW
+            : undefined;
+      if (keptBy !== undefined) this.keep(request, keptBy, errorType !== undefined);
+    }
+    const recorder = requestMetrics.recorder;
+    if (recorder === undefined) return;
+    const scheme = request === undefined ? this.settings.scheme : requestScheme(request.headers, this.settings.scheme);
+    recorder.httpServer(elapsedMs / 1000, this.method, this.route, statusCode, errorType, scheme, request?.httpVersion);
+  }
+
+  /**
+   * Records the dropped request after all: its span with what every recorded request has and, on
+   * a failed one, the exception a framework handled (its handler's span, which would hold it, was
+   * not recorded). end() then adds the status as for any recorded request.
+   */
+  private keep(request: IncomingMessage, keptBy: string, failed: boolean): void {
+    const { ctx } = this.settings;
+    const name = httpSpanName(this.method, this.route);
+    const kept = keepDroppedSpan(ctx.tracer, this.span, name, SpanKind.SERVER, this.parent, this.startedAt, keptBy);
+    if (kept === undefined) return;
+    this.span = kept;
+    const { method, original } = normaliseMethod(request.method, ctx.settings.knownMethods);
+    recordRequest(kept, request, method, original, splitTarget(request.url ?? '/'), this.settings);
+    if (this.route !== undefined) kept.setAttribute(ATTR_HTTP_ROUTE, this.route);
+    if (failed && (this.error instanceof Error || typeof this.error === 'string')) kept.recordException(this.error);
   }
 }
 
@@ -174,7 +227,9 @@ function startServerSpan(request: IncomingMessage & Hooked, response: ServerResp
   const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.SERVER, links: link === undefined ? undefined : [link] }, parent);
   if (span.isRecording()) recordRequest(span, request, method, original, target, settings);
 
-  const state = new ServerRequestState(span, method, response, settings);
+  const state = new ServerRequestState(span, method, response, settings, parent);
+  // A clock read only for a request something measures: its metric, or the latency rule of an unsampled one.
+  if (requestMetrics.recorder !== undefined || (settings.keep !== undefined && !span.isRecording())) state.startedAt = metricsClock();
   const requestContext = withServerRequest(setSpan(parent, span), state);
   state.emitContext = requestContext;
   request[kEmitHook] = state;
@@ -222,7 +277,6 @@ function recordRequest(
   if (target.query !== undefined) span.setAttribute(ATTR_URL_QUERY, redactQuery(target.query, settings.ctx.settings.sensitiveQuery));
 
   const forwarded = parseForwarded(headers.forwarded);
-  // The scheme the client used, when a proxy says so (http or https only: a header cannot add values).
   span.setAttribute(ATTR_URL_SCHEME, webScheme(forwarded?.proto ?? firstValue(headers['x-forwarded-proto'])) ?? settings.scheme);
   const host = parseHostHeader(forwarded?.host ?? firstValue(headers['x-forwarded-host']) ?? headers.host);
   if (host !== undefined) {
@@ -242,6 +296,12 @@ function recordRequest(
   const userAgent = headers['user-agent'];
   if (userAgent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, userAgent);
   captureHeaders(span, httpRequestHeaderAttribute, settings.ctx.settings.serverRequestHeaders, request, incomingHeader);
+}
+
+/** The scheme the client used, when a proxy says so (http or https only: a header cannot add values). */
+function requestScheme(headers: IncomingHttpHeaders, scheme: 'http' | 'https'): string {
+  const proxied = headers.forwarded === undefined ? undefined : parseForwarded(headers.forwarded)?.proto;
+  return webScheme(proxied ?? firstValue(headers['x-forwarded-proto'])) ?? scheme;
 }
 
 /** The first entry of a comma-separated header (the client nearest the origin of a proxy chain). */

@@ -1,4 +1,5 @@
 import { DEFAULT_SENSITIVE_QUERY_NAMES, isSensitiveQueryPattern, SensitiveQueryNames } from '../../src/instrumentation/http-semantics';
+import type { KeepRules } from '../../src/instrumentation/kept-requests';
 import type { EnvReader } from '../../src/instrumentation/types';
 
 export const INCOMING_CONTEXT_POLICIES = ['continue', 'restart', 'ignore'] as const;
@@ -33,6 +34,8 @@ export interface HttpSettings {
   readonly incomingContext: IncomingContextPolicy;
   /** Query parameters whose values url.query and url.full redact (OTEL_INSTRUMENTATION_HTTP_SENSITIVE_QUERY_PARAMETERS). */
   readonly sensitiveQuery: SensitiveQueryNames;
+  /** Which requests the sampler dropped are recorded after all (TRACELET_KEEP_*); undefined: none. */
+  readonly keep: KeepRules | undefined;
 }
 
 export function readHttpSettings(env: EnvReader): HttpSettings {
@@ -45,7 +48,14 @@ export function readHttpSettings(env: EnvReader): HttpSettings {
     serverExcludedPaths: env.names('OTEL_INSTRUMENTATION_HTTP_SERVER_EXCLUDED_PATHS') ?? [],
     incomingContext: env.oneOf('OTEL_INSTRUMENTATION_HTTP_SERVER_INCOMING_CONTEXT', INCOMING_CONTEXT_POLICIES, 'continue'),
     sensitiveQuery: readSensitiveQuery(env),
+    keep: readKeepRules(env),
   };
+}
+
+function readKeepRules(env: EnvReader): KeepRules | undefined {
+  const errors = env.bool('TRACELET_KEEP_ERRORS', true);
+  const slowerThanMs = env.count('TRACELET_KEEP_SLOWER_THAN', 0);
+  return errors || slowerThanMs > 0 ? { errors, slowerThanMs } : undefined;
 }
 
 /** The variable replaces the default names; `none` leaves only the conventions' own keys. */

@@ -16,6 +16,8 @@ export interface ServerRequest {
   route: string | undefined;
   /** The type of the error a framework handled, reported as error.type if the response is a 5xx. */
   errorType: string | undefined;
+  /** That error itself: recorded on the request's span if a keep rule records it after all. */
+  error?: unknown;
   /**
    * A framework's spans still open when the response ends (a handler that never called next,
    * a reply sent from a callback): ended then, just before the server span.
@@ -63,6 +65,7 @@ export function endWithResponse(context: Context, span: Span): void {
 export function setHttpServerError(context: Context, error: unknown): void {
   const request = getServerRequest(context);
   if (request === undefined) return;
+  request.error = error;
   const type = errorType(error);
   if (type !== ERROR_TYPE_VALUE_OTHER) request.errorType = type;
 }

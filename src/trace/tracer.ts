@@ -12,10 +12,11 @@ import {
 } from '../api/trace';
 import { lastIdWords, newSpanId, newTraceId } from './id-generator';
 import { TraceIdWords, traceIdWordsFromHex } from './id-words';
+import { withoutThreshold } from './ot-trace-state';
 import { SamplingDecision, type Sampler, type SamplingResult } from './sampler';
 import { RecordingSpan, type SpanOwner } from './span';
 import { isTracingSuppressed } from './suppress';
-import type { InstrumentationScope } from './types';
+import type { EpochMillis, InstrumentationScope } from './types';
 
 /** What a tracer needs from its provider. */
 export interface TracerHost extends SpanOwner {
@@ -93,6 +94,40 @@ export class AgentTracer implements Tracer {
       if (options.links !== undefined) span.addLinks(options.links);
     }
     return span;
+  }
+
+  /**
+   * A recording span in place of one the sampler dropped, with the dropped span's ids (those it
+   * already propagated downstream) and its start: how a keep rule records a failed or slow request
+   * after all. Exported as sampled, but without the consistent-sampling threshold: it stands for
+   * itself, not for a share of the traffic, so a backend must not count it as a sample.
+   * Undefined when the span context is not one this tracer made.
+   */
+  recordDropped(dropped: SpanContext, name: string, kind: ApiSpanKind, parentContext: Context, startTime: EpochMillis): Span | undefined {
+    if (!this.host.active || !(dropped instanceof VerifiedSpanContext) || (dropped.traceFlags & TRACE_FLAG_SAMPLED) !== 0) return undefined;
+    const candidate = getSpanContext(parentContext);
+    const parent = candidate !== undefined && isSpanContextValid(candidate) && candidate.traceId === dropped.traceId ? candidate : undefined;
+    const traceState = dropped.traceState === undefined ? undefined : withoutThreshold(dropped.traceState);
+    const spanContext = new VerifiedSpanContext(
+      dropped.traceId,
+      dropped.spanId,
+      dropped.traceFlags | TRACE_FLAG_SAMPLED,
+      traceState,
+      false,
+      dropped.recordedTraceIdWords(),
+      dropped.spanIdWord0,
+      dropped.spanIdWord1,
+    );
+    return new RecordingSpan({
+      name: String(name),
+      kind: normaliseKind(kind),
+      spanContext,
+      parentSpanContext: parent,
+      parentIsRemote: parent?.isRemote === true,
+      scope: this.scope,
+      owner: this.host,
+      startTime,
+    });
   }
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;

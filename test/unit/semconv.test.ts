@@ -98,6 +98,10 @@ describe('semconv', () => {
       ATTR_KOA_TYPE: 'koa.type',
       ATTR_NESTJS_TYPE: 'nestjs.type',
       ATTR_NESTJS_CONTROLLER: 'nestjs.controller',
+
+      ATTR_TRACELET_KEPT_BY: 'tracelet.kept_by',
+      TRACELET_KEPT_BY_VALUE_ERROR: 'error',
+      TRACELET_KEPT_BY_VALUE_SLOW: 'slow',
       DB_SYSTEM_NAME_VALUE_POSTGRESQL: 'postgresql',
       DB_SYSTEM_NAME_VALUE_MYSQL: 'mysql',
       DB_SYSTEM_NAME_VALUE_MARIADB: 'mariadb',

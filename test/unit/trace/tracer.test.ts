@@ -1,8 +1,10 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTraceState } from '../../../src/propagation/trace-state';
 import { createSampler } from '../../../src/trace/sampler';
 import { RecordingSpan } from '../../../src/trace/span';
 import { suppressTracing } from '../../../src/trace/suppress';
+import type { AgentTracer } from '../../../src/trace/tracer';
 import type { ReadableSpan } from '../../../src/trace/types';
 import { installContextManager, removeContextManager } from '../../helpers/context';
 import { testProvider } from '../../helpers/in-memory';
@@ -415,5 +417,33 @@ describe('suppression and shutdown', () => {
     const { tracer, provider } = testProvider();
     await provider.shutdown();
     expect(tracer.startSpan('late').isRecording()).toBe(false);
+  });
+});
+
+describe('recordDropped: a keep rule records a span the sampler dropped', () => {
+  it('records it with the dropped span’s ids, parent and start, exported as sampled without a threshold', () => {
+    const { tracer, processor } = testProvider({ sampler: createSampler('parentbased_traceidratio', 0) });
+    const parent = { ...remoteParent(TraceFlags.NONE), traceState: parseTraceState('ot=rv:00000000000001;th:0,vendor=x') };
+    const parentContext = trace.setSpanContext(ROOT_CONTEXT, parent);
+    const dropped = tracer.startSpan('GET', { kind: SpanKind.SERVER }, parentContext);
+    expect(dropped.isRecording()).toBe(false);
+    const startTime = Date.now() - 250;
+
+    const kept = (tracer as AgentTracer).recordDropped(dropped.spanContext(), 'GET /x', SpanKind.SERVER, parentContext, startTime)!;
+    expect(kept.isRecording()).toBe(true);
+    kept.end();
+    const [span] = processor.spans;
+    expect(span!.spanContext()).toMatchObject({ traceId: parent.traceId, spanId: dropped.spanContext().spanId, traceFlags: TraceFlags.SAMPLED });
+    expect(span!.spanContext().traceState!.serialize()).toBe('ot=rv:00000000000001,vendor=x');
+    expect(span).toMatchObject({ name: 'GET /x', kind: SpanKind.SERVER, parentSpanId: parent.spanId, parentIsRemote: true, startTime });
+    expect(span!.endTime - startTime).toBeGreaterThanOrEqual(250);
+  });
+
+  it('records nothing for a span that was sampled, or that another SDK made', () => {
+    const { tracer } = testProvider();
+    const agentTracer = tracer as AgentTracer;
+    const sampled = tracer.startSpan('sampled');
+    expect(agentTracer.recordDropped(sampled.spanContext(), 'x', SpanKind.SERVER, ROOT_CONTEXT, Date.now())).toBeUndefined();
+    expect(agentTracer.recordDropped(remoteParent(TraceFlags.NONE), 'x', SpanKind.SERVER, ROOT_CONTEXT, Date.now())).toBeUndefined();
   });
 });

@@ -1,0 +1,213 @@
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { named, serverOf, startFrameworkApp, stopFrameworkApp, traceOf, type FrameworkApp } from '../helpers/framework-app';
+import { listen, PARENT_ID, send, TRACE_ID, type Listening } from '../helpers/http-client';
+import { receiverForEachTest, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { agentLines, FIXTURES, startApp, type App, type Preload } from '../helpers/run-app';
+import { ERROR, SERVER } from '../helpers/span-kinds';
+
+// Keep rules: a service sampling nothing of its own (parentbased_traceidratio at 0) still records
+// the requests that fail or are slow, under the ids it already propagated, and only those.
+const SAMPLING_NOTHING = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' };
+const SAMPLED = 1;
+
+const receiver = receiverForEachTest();
+let app: App | undefined;
+let downstream: Listening | undefined;
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+  downstream?.server.close();
+  downstream = undefined;
+});
+
+async function start(env: Record<string, string> = {}, script = 'app.cjs', preload: Preload = 'require'): Promise<string> {
+  app = startApp({
+    script: join(FIXTURES, 'keep-rules', script),
+    preload,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver().endpoint, OTEL_BSP_SCHEDULE_DELAY: '50', ...SAMPLING_NOTHING, ...env },
+  });
+  const [, port] = await app.waitFor(/listening (\d+)/);
+  return `http://127.0.0.1:${port}`;
+}
+
+/** The active span the app saw while handling a request: trace id, span id, flags. */
+function activeSpan(header: string | string[] | undefined): { traceId: string; spanId: string; flags: number } {
+  const [traceId, spanId, flags] = String(header).split('-');
+  return { traceId: traceId!, spanId: spanId!, flags: Number(flags) };
+}
+
+/** Stops the app (its spans are flushed at exit) and returns every span received. */
+async function stopAndCollect(): Promise<ReceivedSpan[]> {
+  const result = await app!.stop();
+  app = undefined;
+  expect(result.code).toBe(0);
+  return receiver().spans;
+}
+
+/** A request its client abandons before any answer: the server sees the connection close. */
+function abandon(url: string): Promise<void> {
+  return new Promise((resolve) => {
+    const req = request(url);
+    req.on('error', () => resolve());
+    req.end();
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 100);
+  });
+}
+
+describe('keep rules under a sampler that keeps nothing', () => {
+  for (const [script, preload] of [
+    ['app.cjs', 'require'],
+    ['app.mjs', 'import'],
+  ] as const) {
+    it(`${script} (--${preload}): a failed request is recorded under the ids it ran with, requests that end well are not`, async () => {
+      const url = await start({}, script, preload);
+      for (let i = 0; i < 5; i++) expect((await send(`${url}/ok`)).status).toBe(200);
+      const failed = await send(`${url}/fail?attempt=1`);
+      expect(failed.status).toBe(503);
+      const ran = activeSpan(failed.headers['x-active-span']);
+      // The request ran unsampled: nothing downstream recorded it.
+      expect(ran.flags & SAMPLED).toBe(0);
+
+      const spans = await stopAndCollect();
+      expect(spans).toHaveLength(1);
+      const kept = spans[0]!;
+      expect(kept).toMatchObject({ traceId: ran.traceId, spanId: ran.spanId, parentSpanId: '', kind: SERVER, name: 'GET' });
+      expect(kept.attributes).toMatchObject({
+        'tracelet.kept_by': 'error',
+        'http.request.method': 'GET',
+        'http.response.status_code': 503,
+        'error.type': '503',
+        'url.path': '/fail',
+        'url.query': 'attempt=1',
+        'url.scheme': 'http',
+      });
+      expect(kept.status.code).toBe(ERROR);
+      // Exported as sampled (it was recorded), but with no threshold: it stands for itself alone.
+      expect(kept.flags & SAMPLED).toBe(SAMPLED);
+      expect(kept.traceState).not.toMatch(/th:/);
+    });
+  }
+
+  it('continues the caller’s unsampled trace: the kept span is the child of the caller’s span', async () => {
+    const url = await start();
+    const reply = await send(`${url}/fail`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-00`, tracestate: 'ot=rv:00000000000001' } });
+    const ran = activeSpan(reply.headers['x-active-span']);
+    expect(ran.traceId).toBe(TRACE_ID);
+    const [kept] = await stopAndCollect();
+    expect(kept).toMatchObject({ traceId: TRACE_ID, spanId: ran.spanId, parentSpanId: PARENT_ID });
+    expect(kept!.traceState).toBe('ot=rv:00000000000001');
+    expect(kept!.attributes['tracelet.kept_by']).toBe('error');
+  });
+
+  it('keeps a request whose client gave up before the answer (error.type aborted)', async () => {
+    const url = await start();
+    await abandon(`${url}/hang`);
+    const spans = await receiver().waitForSpans(1);
+    expect(spans[0]!.attributes).toMatchObject({ 'tracelet.kept_by': 'error', 'error.type': 'aborted', 'url.path': '/hang' });
+    expect(spans[0]!.attributes['http.response.status_code']).toBeUndefined();
+  });
+
+  it('TRACELET_KEEP_SLOWER_THAN keeps the slow requests, with their real duration; a downstream call carries the kept trace’s ids', async () => {
+    downstream = await listen((req, res) => {
+      res.setHeader('x-received-traceparent', String(req.headers.traceparent));
+      setTimeout(() => res.end('done'), 60);
+    });
+    const url = await start({ TRACELET_KEEP_SLOWER_THAN: '40', DOWNSTREAM: downstream.url });
+    expect((await send(`${url}/slow?ms=1`)).status).toBe(200);
+    const slow = activeSpan((await send(`${url}/slow?ms=80`)).headers['x-active-span']);
+    const called = activeSpan((await send(`${url}/call`)).headers['x-active-span']);
+
+    const spans = await stopAndCollect();
+    expect(spans.map((span) => span.attributes['url.path']).sort()).toEqual(['/call', '/slow']);
+    for (const span of spans) expect(span.attributes['tracelet.kept_by']).toBe('slow');
+    const slowSpan = spans.find((span) => span.attributes['url.path'] === '/slow')!;
+    expect(slowSpan.spanId).toBe(slow.spanId);
+    const durationMs = Number(BigInt(slowSpan.endTimeUnixNano) - BigInt(slowSpan.startTimeUnixNano)) / 1e6;
+    expect(durationMs).toBeGreaterThanOrEqual(80);
+    expect(durationMs).toBeLessThan(5_000);
+    // The kept /call request is the trace the downstream service was told about (unsampled then).
+    const callSpan = spans.find((span) => span.attributes['url.path'] === '/call')!;
+    expect(callSpan).toMatchObject({ traceId: called.traceId, spanId: called.spanId });
+    expect(callSpan.attributes['http.response.status_code']).toBe(200);
+    expect(callSpan.status.code).not.toBe(ERROR);
+  });
+
+  it('the downstream service received the same trace id, flagged unsampled', async () => {
+    let received = '';
+    downstream = await listen((req, res) => {
+      received = String(req.headers.traceparent);
+      setTimeout(() => res.end('done'), 60);
+    });
+    const url = await start({ TRACELET_KEEP_SLOWER_THAN: '40', DOWNSTREAM: downstream.url });
+    const called = activeSpan((await send(`${url}/call`)).headers['x-active-span']);
+    const [kept] = await stopAndCollect();
+    const [, traceId, , flags] = received.split('-');
+    expect(traceId).toBe(called.traceId);
+    expect(kept!.traceId).toBe(traceId);
+    expect(Number.parseInt(flags!, 16) & SAMPLED).toBe(0);
+  });
+
+  it('TRACELET_KEEP_ERRORS=false keeps no failed request; a bad value is reported and the default applies', async () => {
+    let url = await start({ TRACELET_KEEP_ERRORS: 'false' });
+    expect((await send(`${url}/fail`)).status).toBe(503);
+    expect(await stopAndCollect()).toHaveLength(0);
+
+    url = await start({ TRACELET_KEEP_SLOWER_THAN: 'soon', TRACELET_KEEP_ERRORS: 'maybe' });
+    expect((await send(`${url}/slow?ms=30`)).status).toBe(200);
+    expect((await send(`${url}/fail`)).status).toBe(503);
+    const lines = agentLines(app!.stderr).join('\n');
+    expect(lines).toContain('TRACELET_KEEP_SLOWER_THAN="soon" is invalid');
+    expect(lines).toContain('TRACELET_KEEP_ERRORS="maybe" is invalid');
+    const spans = await stopAndCollect();
+    expect(spans.map((span) => span.attributes['url.path'])).toEqual(['/fail']);
+  });
+
+  it('marks nothing when the sampler records the request itself', async () => {
+    const url = await start({ OTEL_TRACES_SAMPLER: 'always_on', TRACELET_KEEP_SLOWER_THAN: '1' });
+    expect((await send(`${url}/fail`)).status).toBe(503);
+    expect((await send(`${url}/slow?ms=20`)).status).toBe(200);
+    const spans = await stopAndCollect();
+    expect(spans).toHaveLength(2);
+    for (const span of spans) expect(span.attributes['tracelet.kept_by']).toBeUndefined();
+  });
+});
+
+describe('keep rules with a web framework (Express 5)', () => {
+  let running: FrameworkApp | undefined;
+  afterEach(async () => {
+    await stopFrameworkApp(running);
+    running = undefined;
+  });
+
+  it('a handler’s exception: the kept server span has the route, the 500 and the exception the framework handled', async () => {
+    running = await startFrameworkApp({
+      script: 'express-app.cjs',
+      preload: 'require',
+      framework: 'express',
+      dir: { fixtures: ['express-app-build.cjs'], aliases: { express: 'express-v5' } },
+      env: SAMPLING_NOTHING,
+    });
+    expect((await send(`${running.url}/hello`)).status).toBe(200);
+    expect((await send(`${running.url}/api/boom`)).status).toBe(500);
+    const trace = await traceOf(running, '/api/boom', 1);
+    const server = serverOf(trace);
+    expect(server.name).toBe('GET /api/boom');
+    expect(server.attributes).toMatchObject({
+      'tracelet.kept_by': 'error',
+      'http.route': '/api/boom',
+      'http.response.status_code': 500,
+      'error.type': 'TypeError',
+    });
+    const exception = server.events.find((event) => event.name === 'exception');
+    expect(exception?.attributes).toMatchObject({ 'exception.type': 'TypeError', 'exception.message': 'kaboom' });
+    // The handler's own span was not recorded: only the request is kept, not its framework spans.
+    expect(() => named(trace, 'handler /api/boom')).toThrow();
+    // The request that ended well left nothing.
+    expect(running.receiver.spans.filter((span) => span.attributes['url.path'] === '/hello')).toHaveLength(0);
+  });
+});
