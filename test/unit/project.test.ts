@@ -18,13 +18,14 @@ describe('the project as a user meets it', () => {
     expect(AGENT_VERSION).toBe(pkg.version);
   });
 
-  it('documents every OTEL_* variable the agent reads in the README table, with a default and an example', () => {
+  it('documents every OTEL_* and TRACELET_* variable the agent reads in the README table, with a default and an example', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const read = new Set<string>();
     for (const file of [...sourceFiles(join(ROOT, 'src')), ...sourceFiles(join(ROOT, 'instrumentations'))]) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/'(OTEL_[A-Z0-9_]+)'/g)) read.add(match[1]!);
+      for (const match of readFileSync(file, 'utf8').matchAll(/'((?:OTEL|TRACELET)_[A-Z0-9_]+)'/g)) read.add(match[1]!);
     }
     expect(read.size).toBeGreaterThan(30);
+    expect(read).toContain('TRACELET_KEEP_ERRORS');
     for (const name of read) {
       const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
       expect(row, `${name} has a README row`).toBeDefined();

@@ -61,6 +61,8 @@ export class PeerReceiver {
       else if (req.method === 'GET' && path === '/info') res.writeHead(200, { 'content-type': 'application/json' }).end(DATADOG_INFO);
       // dd-trace's DogStatsD client reports on itself every 10 s through the agent: accepted, not counted.
       else if (req.method === 'POST' && path === '/dogstatsd/v2/proxy') res.writeHead(200).end();
+      // OTLP metrics (tracelet exports them by default): accepted, not counted as spans.
+      else if (req.method === 'POST' && path === '/v1/metrics') res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(OTLP_RESPONSE);
       else if (req.method === 'GET' && path === '/') res.writeHead(200, { 'content-type': 'application/json' }).end(APM_SERVER_INFO);
       else {
         const key = `${req.method} ${path}`;

@@ -15,6 +15,8 @@ export class CountingReceiver {
   services = new Map();
   exports = 0;
   bytes = 0;
+  /** OTLP metrics exports (the agent exports metrics by default): accepted, counted apart from spans. */
+  metricsExports = 0;
   /** Exports received and not yet decoded: [body, gzipped]. */
   undecoded = [];
 
@@ -51,6 +53,11 @@ export class CountingReceiver {
     req.on('end', () => {
       try {
         const raw = Buffer.concat(chunks);
+        if (req.url?.startsWith('/v1/metrics')) {
+          this.metricsExports++;
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(EMPTY_RESPONSE);
+          return;
+        }
         this.bytes += raw.length;
         if (this.decode) this.undecoded.push([raw, req.headers['content-encoding'] === 'gzip']);
         this.exports++;
