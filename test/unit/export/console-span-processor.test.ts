@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Attributes, SpanStatus } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConsoleTreePrinter } from '../../../src/export/console-span-processor';
+import { ConsoleSpanProcessor, ConsoleTreePrinter, type ConsoleExporterLimits } from '../../../src/export/console-span-processor';
 import type { ReadableSpan, Resource } from '../../../src/trace/types';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -43,21 +43,44 @@ function makeSpan(init: SpanInit): ReadableSpan {
   };
 }
 
-function capture(limits?: ConstructorParameters<typeof ConsoleTreePrinter>[2]) {
+/** A printer writing to an array; by default it prints a trace as soon as its root ends (settleMs 0). */
+function capture(limits: ConsoleExporterLimits = {}) {
   const writes: string[] = [];
-  const exporter = new ConsoleTreePrinter(RESOURCE, (text) => writes.push(text), limits);
+  const exporter = new ConsoleTreePrinter(RESOURCE, (text) => writes.push(text), { settleMs: 0, ...limits });
   return { exporter, writes, output: () => writes.join('') };
 }
 
-/** Span lines of a printed trace, without the header and the blank line after it. */
+/** Span lines of printed traces, without the headers, the insights and the blank lines, nor the critical path column. */
 function spanLines(text: string): string[] {
-  return text.split('\n').filter((line) => line !== '' && !line.startsWith('trace '));
+  const lines: string[] = [];
+  for (const block of text.split('\n\n')) {
+    const rows = block.split('\n').filter((line) => line !== '' && !line.startsWith('trace '));
+    const end = rows.findIndex((line) => /^ *insights:$/.test(line));
+    const spans = end === -1 ? rows : rows.slice(0, end);
+    const marked = spans.some((line) => line.startsWith('◆ '));
+    lines.push(...spans.map((line) => (marked ? line.slice(2) : line)));
+  }
+  return lines;
+}
+
+/** The insight lines under printed traces. */
+function insightLines(text: string): string[] {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => /^ *insights:$/.test(line));
+  if (start === -1) return [];
+  const end = lines.indexOf('', start);
+  return lines.slice(start + 1, end).map((line) => line.trim());
 }
 
 function lineOf(text: string, name: string): string {
   const line = spanLines(text).find((candidate) => candidate.replace(/^[│├└─ ]*/, '').startsWith(name + ' '));
   if (line === undefined) throw new Error(`no line for ${name} in:\n${text}`);
   return line;
+}
+
+/** The tree part of each span line: connectors and name. */
+function treeOf(text: string): string[] {
+  return spanLines(text).map((line) => line.split(/(?<=\S)\s{2,}/)[0]!);
 }
 
 /** The 30 columns between the brackets. */
@@ -163,20 +186,54 @@ describe('ConsoleTreePrinter', () => {
   });
 
   it('joins a server span to the client span of the same process that called it over HTTP', async () => {
-    const { exporter, output } = capture({ settleMs: 1_000 });
+    const { exporter, writes } = capture({ settleMs: 30 });
     exporter.print([makeSpan({ id: 'server', parent: 'client', remoteParent: true, start: 20, end: 60 })]);
     exporter.print([makeSpan({ id: 'client', parent: 'root', start: 10, end: 80, kind: SpanKind.CLIENT })]);
     exporter.print([makeSpan({ id: 'root', end: 100 })]);
-    expect(spanLines(output()).map((line) => line.split(/(?<=\S)\s{2,}/)[0])).toEqual(['root', '└─ client', '   └─ server']);
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(writes).toHaveLength(1);
+    expect(treeOf(writes[0]!)).toEqual(['root', '└─ client', '   └─ server']);
   });
 
-  it('prints spans that arrive after their trace was printed as a separate tree', async () => {
+  it('waits settleMs after the root ends for children that outlive it, and prints one tree', async () => {
+    const { exporter, writes } = capture({ settleMs: 40 });
+    const printedAt: number[] = [];
+    const started = Date.now();
+    exporter.print([makeSpan({ id: 'root', name: 'GET', kind: SpanKind.SERVER, end: 10 })]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    exporter.print([makeSpan({ id: 'email', parent: 'root', start: 5, end: 30 })]);
+    expect(writes).toEqual([]);
+    while (writes.length === 0 && Date.now() - started < 1_000) await new Promise((resolve) => setTimeout(resolve, 5));
+    printedAt.push(Date.now() - started);
+    expect(printedAt[0]).toBeGreaterThanOrEqual(39);
+    expect(printedAt[0]).toBeLessThan(200); // the root's window, not one restarted by the late child
+    expect(writes).toHaveLength(1);
+    expect(treeOf(writes[0]!)).toEqual(['GET', '└─ email']);
+    expect(writes[0]).not.toContain('not seen');
+  });
+
+  it('prints spans that end after their trace was printed under the same trace id, hung under their printed parent', async () => {
     const { exporter, writes } = capture();
-    exporter.print([makeSpan({ id: 'root' })]);
+    exporter.print([makeSpan({ id: 'child', parent: 'root', start: 10, end: 20 }), makeSpan({ id: 'root', name: 'GET /users/:id', end: 100 })]);
     exporter.print([makeSpan({ id: 'late', parent: 'root', start: 50, end: 150 })]);
-    expect(writes).toHaveLength(2);
-    expect(writes[1]).toContain('more spans of a trace printed before');
-    expect(spanLines(writes[1]!)[0]).toMatch(/^late .*\(parent span 0{12}root not seen\)$/);
+    exporter.print([
+      makeSpan({ id: 'later', parent: 'late', start: 140, end: 200 }),
+      makeSpan({ id: 'sibling', parent: 'child', start: 15, end: 210 }),
+    ]);
+    expect(writes).toHaveLength(3);
+    expect(writes[1]).toMatch(
+      new RegExp(
+        `^trace ${TRACE_ID} {2}service checkout {2}100\\.0 ms {2}1 span {2}\\(continued: a span that ended after the trace was printed above\\)\\n`,
+      ),
+    );
+    expect(treeOf(writes[1]!)).toEqual(['GET /users/:id', '└─ late']);
+    expect(lineOf(writes[1]!, 'GET /users/:id')).toBe('GET /users/:id  (printed above)');
+    // The bars keep the first part's scale: 'late' starts at a third of the 0..150 ms extent.
+    expect(barOf(lineOf(writes[1]!, 'late'))).toBe(' '.repeat(10) + '█'.repeat(20));
+    expect(treeOf(writes[2]!)).toEqual(['child', '└─ sibling', 'late', '└─ later']);
+    expect(writes.join('')).not.toContain('not seen');
+    expect(writes.join('')).not.toContain('root span not seen');
   });
 
   it('keeps traces apart', async () => {
@@ -264,16 +321,118 @@ describe('ConsoleTreePrinter', () => {
     Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
     try {
       vi.stubEnv('NO_COLOR', '');
-      new ConsoleTreePrinter(RESOURCE).print([makeSpan({ id: 'root' })]);
+      const tree = () => [
+        makeSpan({ id: 'root' }),
+        makeSpan({ id: 'a', parent: 'root', start: 0, end: 30 }),
+        makeSpan({ id: 'b', parent: 'root', start: 30, end: 90 }),
+      ];
+      new ConsoleTreePrinter(RESOURCE, undefined, { settleMs: 0 }).print(tree());
       expect(written.join('')).toContain('\x1b[');
+      expect(written.join('')).toContain('\x1b[36m\x1b[1m◆\x1b[22m\x1b[39m ');
       written.length = 0;
       vi.stubEnv('NO_COLOR', '1');
-      new ConsoleTreePrinter(RESOURCE).print([makeSpan({ id: 'root' })]);
+      new ConsoleTreePrinter(RESOURCE, undefined, { settleMs: 0 }).print(tree());
       expect(written.join('')).toContain('trace ');
+      expect(written.join('')).toContain('insights:');
       expect(written.join('')).not.toContain('\x1b[');
     } finally {
       if (isTTY) Object.defineProperty(process.stdout, 'isTTY', isTTY);
       else delete (process.stdout as { isTTY?: boolean }).isTTY;
     }
+  });
+
+  it('shows the path on server lines, so that traces of a route-less handler can be told apart', () => {
+    const { exporter, output } = capture();
+    exporter.print([
+      makeSpan({ id: 'a', name: 'GET', kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'url.path': '/users/42' } }),
+      makeSpan({
+        id: 'b',
+        name: 'GET /users/:id',
+        kind: SpanKind.SERVER,
+        traceId: OTHER_TRACE_ID,
+        attributes: { 'http.request.method': 'GET', 'http.route': '/users/:id', 'url.path': '/users/7' },
+      }),
+    ]);
+    expect(lineOf(output(), 'GET')).toMatch(/^GET +server +100\.0 ms {2}\[█{30}\] {2}\/users\/42 {2}http\.request\.method=GET$/);
+    expect(lineOf(output(), 'GET /users/:id')).toMatch(/\] {2}\/users\/7 {2}http\.request\.method=GET {2}http\.route=\/users\/:id$/);
+  });
+
+  it('marks the critical path and prints the insights under the tree', () => {
+    const { exporter, output } = capture();
+    const select = (id: string, start: number) =>
+      makeSpan({
+        id,
+        parent: 'handler',
+        name: 'SELECT orders',
+        kind: SpanKind.CLIENT,
+        start,
+        end: start + 10,
+        attributes: { 'db.query.summary': 'SELECT orders' },
+      });
+    exporter.print([
+      makeSpan({ id: 'root', name: 'GET /users/:id', kind: SpanKind.SERVER, end: 100 }),
+      makeSpan({ id: 'handler', parent: 'root', name: 'handler', start: 5, end: 95 }),
+      // Runs alongside the first query, which the handler waited for: not on the path.
+      makeSpan({ id: 'log', parent: 'handler', name: 'log', start: 12, end: 14 }),
+      select('q1', 10),
+      select('q2', 20),
+      select('q3', 30),
+    ]);
+    const text = output();
+    const rows = text.split('\n').slice(1, 7);
+    expect(rows.map((row) => row.slice(0, 2))).toEqual(['◆ ', '◆ ', '◆ ', '  ', '◆ ', '◆ ']);
+    expect(rows.map((row) => row.slice(2).split(/(?<=\S)\s{2,}/)[0])).toEqual([
+      'GET /users/:id',
+      '└─ handler',
+      '   ├─ SELECT orders',
+      '   ├─ log',
+      '   ├─ SELECT orders',
+      '   └─ SELECT orders',
+    ]);
+    expect(text.split('\n')[7]).toBe('  insights:');
+    expect(insightLines(text)).toEqual([
+      'critical path (◆): 5 spans, 100.0 ms; most time in handler 60.0 ms (60%), SELECT orders ×3 30.0 ms (30%), GET /users/:id 10.0 ms (10%)',
+      'N+1: SELECT orders ×3 under handler (30.0 ms, 30% of the request, one after another)',
+      'dominant: handler takes 60.0 ms itself, outside any child span (60% of the request)',
+    ]);
+    expect(text.endsWith('\n\n')).toBe(true);
+  });
+
+  it('prints no insight lines and no marker column for a root alone, or when nothing is found', () => {
+    const { exporter, writes } = capture();
+    exporter.print([makeSpan({ id: 'root' })]);
+    expect(writes[0]).not.toContain('insights');
+    expect(writes[0]!.split('\n')[1]).toMatch(/^root /);
+  });
+
+  it('flush prints everything held back: settling traces, remote roots, traces without their root', async () => {
+    const { exporter, writes } = capture({ settleMs: 60_000 });
+    exporter.print([makeSpan({ id: 'child', parent: 'root', start: 10, end: 20 }), makeSpan({ id: 'root' })]);
+    exporter.print([makeSpan({ id: 'server', parent: 'upstream', remoteParent: true, traceId: OTHER_TRACE_ID })]);
+    exporter.print([makeSpan({ id: 'orphan', parent: 'open', traceId: '1'.repeat(32) })]);
+    expect(writes).toEqual([]);
+    expect(exporter.hasPending()).toBe(true);
+    await exporter.flush();
+    expect(exporter.hasPending()).toBe(false);
+    const text = writes.join('');
+    expect(text.match(/^trace /gm)).toHaveLength(3);
+    expect(treeOf(text)).toEqual(['root', '└─ child', 'server', 'orphan']);
+    expect(text).toContain(`trace ${OTHER_TRACE_ID}  service checkout  100.0 ms  1 span\n`);
+    expect(text).toContain('(root span not seen)');
+  });
+
+  it('the processor: hasPendingSpans while traces wait, forceFlush prints them, flushAtExit too', async () => {
+    const writes: string[] = [];
+    const processor = new ConsoleSpanProcessor(new ConsoleTreePrinter(RESOURCE, (text) => writes.push(text)));
+    processor.onEnd(makeSpan({ id: 'root', remoteParent: true, parent: 'upstream' }));
+    expect(processor.hasPendingSpans()).toBe(true);
+    await processor.forceFlush();
+    expect(processor.hasPendingSpans()).toBe(false);
+    expect(writes).toHaveLength(1);
+    processor.onEnd(makeSpan({ id: 'next', traceId: OTHER_TRACE_ID }));
+    processor.flushAtExit(100);
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toContain(OTHER_TRACE_ID);
+    await processor.shutdown();
   });
 });
