@@ -39,7 +39,8 @@
 import type { Span, TextMapSetter } from '@opentelemetry/api';
 import { agentContext, isTracingSuppressed, agentPropagation, setSpan, SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
 import { captureHeaders, httpSpanName, normaliseMethod } from '../../src/instrumentation/http-semantics';
-import { outcomeOf } from '../../src/instrumentation/outcome';
+import { outcomeOf, type Failure, type Measurement } from '../../src/instrumentation/outcome';
+import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import {
@@ -57,7 +58,7 @@ import {
   httpResponseHeaderAttribute,
 } from '../../src/semconv';
 import { callerContextOf, poolQueuePatches } from './pool-queue';
-import { requestTarget } from './request-target';
+import { requestServer, requestTarget } from './request-target';
 import { hasRequestHeader, protocolVersion, requestHeaderValues, responseHeaderValues, type RawHeaders, type RequestHeaders } from './undici-headers';
 import { readHttpSettings, type HttpSettings } from '../http/settings';
 
@@ -93,6 +94,47 @@ interface ErrorMessage {
 /** The span of each request in flight; gone with the request object. */
 const spans = new SymbolSlot<Span>('tracelet.fetch.span');
 
+/**
+ * http.client.request.duration of one request, sampled or not, while metrics are on: what its
+ * span has or would have, gathered from the same channel messages, recorded as the span ends.
+ */
+class FetchMeasurement implements Measurement {
+  private readonly start = metricsClock();
+  serverAddress: string | undefined = undefined;
+  serverPort: number | undefined = undefined;
+  statusCode = 0;
+  protocolVersion: string | undefined = undefined;
+
+  constructor(private readonly method: string) {}
+
+  /** error.type: the request's failure, else a 4xx or 5xx status, as on the span. */
+  record(failure: Failure | undefined): void {
+    const recorder = requestMetrics.recorder;
+    if (recorder === undefined) return;
+    const status = this.statusCode;
+    const errorType = failure?.type ?? (status >= 400 ? String(status) : undefined);
+    recorder.httpClient(
+      (metricsClock() - this.start) / 1000,
+      this.method,
+      status,
+      errorType,
+      this.serverAddress,
+      this.serverPort,
+      this.protocolVersion,
+    );
+  }
+}
+
+/** The measurement of each request in flight, while metrics are on. */
+const measurements = new SymbolSlot<FetchMeasurement>('tracelet.fetch.measurement');
+
+/** The request's measurement, forgotten: it is recorded once. */
+function takeMeasurement(request: UndiciRequest): FetchMeasurement | undefined {
+  const measurement = measurements.get(request);
+  if (measurement !== undefined) measurements.delete(request);
+  return measurement;
+}
+
 /** Adds a propagation header (the agent's propagators name them in lowercase) unless the caller set it. */
 const requestHeaderSetter: TextMapSetter<UndiciRequest> = {
   set(request, name, value) {
@@ -107,10 +149,20 @@ function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext
   if (isTracingSuppressed(parent)) return;
   const http = ctx.settings;
   const { method, original } = normaliseMethod(request.method, http.knownMethods);
+  // Sampled or not, while metrics are on.
+  const measurement = requestMetrics.recorder === undefined ? undefined : new FetchMeasurement(method);
   const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.CLIENT }, parent);
   spans.set(request, span);
   agentPropagation.inject(setSpan(parent, span), request, requestHeaderSetter);
-  if (!span.isRecording()) return;
+  if (measurement !== undefined) measurements.set(request, measurement);
+  if (!span.isRecording()) {
+    if (measurement !== undefined) {
+      const server = requestServer(request.origin, request.path);
+      measurement.serverAddress = server?.address;
+      measurement.serverPort = server?.port;
+    }
+    return;
+  }
 
   span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
   if (original !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, original);
@@ -119,6 +171,10 @@ function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext
     span.setAttribute(ATTR_URL_FULL, target.url);
     span.setAttribute(ATTR_SERVER_ADDRESS, target.address);
     if (target.port !== undefined) span.setAttribute(ATTR_SERVER_PORT, target.port);
+    if (measurement !== undefined) {
+      measurement.serverAddress = target.address;
+      measurement.serverPort = target.port;
+    }
   }
   if (http.clientRequestHeaders.length > 0) {
     const headers = request.headers;
@@ -128,8 +184,14 @@ function onRequestCreate({ request }: CreateMessage, ctx: InstrumentationContext
 
 function onSendHeaders({ request, headers, socket }: SendHeadersMessage): void {
   const span = spans.get(request);
-  if (span === undefined || !span.isRecording()) return;
+  if (span === undefined) return;
+  const measurement = measurements.get(request);
+  if (!span.isRecording()) {
+    if (measurement !== undefined) measurement.protocolVersion = protocolVersion(headers);
+    return;
+  }
   const version = protocolVersion(headers);
+  if (measurement !== undefined) measurement.protocolVersion = version;
   if (version !== undefined) span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, version);
   if (typeof socket?.remoteAddress === 'string') span.setAttribute(ATTR_NETWORK_PEER_ADDRESS, socket.remoteAddress);
   if (typeof socket?.remotePort === 'number') span.setAttribute(ATTR_NETWORK_PEER_PORT, socket.remotePort);
@@ -137,8 +199,11 @@ function onSendHeaders({ request, headers, socket }: SendHeadersMessage): void {
 
 function onResponseHeaders({ request, response }: HeadersMessage, ctx: InstrumentationContext<HttpSettings>): void {
   const span = spans.get(request);
-  if (span === undefined || !span.isRecording()) return;
+  if (span === undefined) return;
   const status = response.statusCode;
+  const measurement = measurements.get(request);
+  if (measurement !== undefined) measurement.statusCode = status;
+  if (!span.isRecording()) return;
   span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
   if (status >= 400) {
     span.setAttribute(ATTR_ERROR_TYPE, String(status));
@@ -155,7 +220,7 @@ function onResponseComplete({ request }: CreateMessage, ctx: InstrumentationCont
   const span = spans.get(request);
   if (span === undefined) return;
   spans.delete(request);
-  outcomeOf(ctx).end(span);
+  outcomeOf(ctx).end(span, undefined, undefined, takeMeasurement(request));
 }
 
 /** error.type is the error's code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT), else its name (AbortError). */
@@ -164,7 +229,7 @@ function onRequestError({ request, error }: ErrorMessage, ctx: InstrumentationCo
   // Also undefined for an error published after the request already ended (undici 5 can do so).
   if (span === undefined) return;
   spans.delete(request);
-  outcomeOf(ctx).fail(span, error);
+  outcomeOf(ctx).fail(span, error, takeMeasurement(request));
 }
 
 export const fetchInstrumentation: Instrumentation<HttpSettings> = {

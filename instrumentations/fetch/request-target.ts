@@ -1,4 +1,10 @@
-import { defaultPort, fullUrl, parseHostHeader, type SensitiveQueryNames } from '../../src/instrumentation/http-semantics';
+import {
+  DEFAULT_SENSITIVE_QUERY_NAMES,
+  defaultPort,
+  fullUrl,
+  parseHostHeader,
+  type SensitiveQueryNames,
+} from '../../src/instrumentation/http-semantics';
 
 /** Where an undici request goes, as the HTTP client conventions report it. */
 export interface RequestTarget {
@@ -49,4 +55,21 @@ function absoluteTarget(target: string, sensitive: SensitiveQueryNames): Request
   const port = url.port === '' ? defaultPort(scheme) : Number(url.port);
   const hasCredentials = url.username !== '' || url.password !== '';
   return { url: fullUrl(scheme, address, port, url.pathname + url.search, sensitive, hasCredentials), address, port };
+}
+
+/**
+ * server.address and server.port of an undici request alone, as requestTarget() reads them, for a
+ * request whose span records nothing (no url.full to build) but whose duration is measured. A
+ * forward proxy's absolute-form path (rare) is read whole, as requestTarget() reads it.
+ */
+export function requestServer(origin: unknown, path: unknown): { address: string; port: number | undefined } | undefined {
+  const target = typeof path === 'string' ? path : '/';
+  if (target.startsWith('http://') || target.startsWith('https://')) return absoluteTarget(target, DEFAULT_SENSITIVE_QUERY_NAMES);
+  const text = typeof origin === 'string' ? origin : originOf(origin);
+  const schemeEnd = text?.indexOf('://') ?? -1;
+  if (text === undefined || schemeEnd <= 0) return undefined;
+  const slash = text.indexOf('/', schemeEnd + 3);
+  const host = parseHostHeader(slash === -1 ? text.slice(schemeEnd + 3) : text.slice(schemeEnd + 3, slash));
+  if (host === undefined) return undefined;
+  return { address: host.address, port: host.port ?? defaultPort(text.slice(0, schemeEnd).toLowerCase()) };
 }

@@ -12,7 +12,8 @@ import {
   outgoingHeader,
 } from '../../src/instrumentation/http-semantics';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
-import { describeError, Outcome, type DescribeFailure, type Failure } from '../../src/instrumentation/outcome';
+import { describeError, Outcome, type DescribeFailure, type Failure, type Measurement } from '../../src/instrumentation/outcome';
+import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
 import { wrap } from '../../src/instrumentation/wrap';
 import {
   ATTR_ERROR_TYPE,
@@ -108,6 +109,8 @@ function tracedRequest(
       const { method, original: methodOriginal } = normaliseMethod(target.method, ctx.settings.knownMethods);
       const span = ctx.tracer.startSpan(httpSpanName(method), { kind: SpanKind.CLIENT }, parent);
       state = new ClientRequestState(span, parent, ctx, outcome);
+      // http.client.request.duration, sampled or not, while metrics are on.
+      if (requestMetrics.recorder !== undefined) state.measure(method, target.host, target.port);
       if (span.isRecording()) {
         span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
         if (methodOriginal !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, methodOriginal);
@@ -155,11 +158,19 @@ function tracedRequest(
   return request;
 }
 
-/** An outgoing request's span, ended when its response has been read, or when it fails. */
-class ClientRequestState implements EmitHook {
+/**
+ * An outgoing request's span, ended when its response has been read, or when it fails; and,
+ * while metrics are on, its own duration measurement (sampled or not), recorded at that end.
+ */
+class ClientRequestState implements EmitHook, Measurement {
   injected = false;
   private response: IncomingMessage | undefined;
   private ended = false;
+  /** metricsClock() at the request's start; -1 while metrics were off at its start. */
+  private start = -1;
+  private method = '';
+  private serverAddress: string | undefined = undefined;
+  private serverPort: number | undefined = undefined;
 
   constructor(
     readonly span: Span,
@@ -201,7 +212,36 @@ class ClientRequestState implements EmitHook {
   fail(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.outcome.fail(this.span, error);
+    this.outcome.fail(this.span, error, this.start === -1 ? undefined : this);
+  }
+
+  /** Measures the request's duration from now, with the attributes its span has. */
+  measure(method: string, serverAddress: string, serverPort: number | undefined): void {
+    this.start = metricsClock();
+    this.method = method;
+    this.serverAddress = serverAddress;
+    this.serverPort = serverPort;
+  }
+
+  /**
+   * http.client.request.duration as the span ends: the response's status (0 without one) and
+   * protocol version; error.type the request's failure, else a 4xx or 5xx status, as on the span.
+   */
+  record(failure: Failure | undefined): void {
+    const recorder = requestMetrics.recorder;
+    if (recorder === undefined) return;
+    const response = this.response;
+    const status = response?.statusCode ?? 0;
+    const errorType = failure?.type ?? (status >= 400 ? String(status) : undefined);
+    recorder.httpClient(
+      (metricsClock() - this.start) / 1000,
+      this.method,
+      status,
+      errorType,
+      this.serverAddress,
+      this.serverPort,
+      response?.httpVersion,
+    );
   }
 
   /**
@@ -250,7 +290,7 @@ class ClientRequestState implements EmitHook {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
-    this.outcome.end(this.span);
+    this.outcome.end(this.span, undefined, undefined, this.start === -1 ? undefined : this);
   }
 }
 

@@ -17,6 +17,7 @@ import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
 import { closeTransaction, isInTransaction, openTransaction, type Transaction } from './transaction';
+import { measureRedisCommand, metricsOn, type DbOperationMeasurement } from '../shared/db-metric';
 
 /**
  * ioredis 5.11+ publishes TracingChannels around its promises (`tracePromise`): start (in the
@@ -40,6 +41,8 @@ interface CommandMessage extends TracedMessage {
 }
 
 const spans = new SymbolSlot<Span>('tracelet.ioredis.span');
+/** A command's duration metric, sampled or not, while metrics are on. */
+const measurements = new SymbolSlot<DbOperationMeasurement>('tracelet.ioredis.measurement');
 const transactions = new SymbolSlot<Transaction>('tracelet.ioredis.transaction');
 
 function messageTarget(message: TracedMessage): RedisTarget {
@@ -57,10 +60,13 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<Dat
   const parent = databaseSpanParent(ctx, origin?.context ?? agentContext.active());
   if (parent === undefined) return;
   const operation = redisOperationName(message.command);
-  const span =
-    command !== undefined && client !== undefined
-      ? startCommandSpan(ctx.tracer, parent, operation, command.args, clientTarget(client), { startTime: origin?.startTime })
-      : startCommandSpan(ctx.tracer, parent, operation, message.args ?? [], messageTarget(message));
+  const known = command !== undefined && client !== undefined;
+  const target = known ? clientTarget(client) : messageTarget(message);
+  // The duration metric is taken for sampled and unsampled commands alike, while metrics are on.
+  if (metricsOn()) measurements.set(message, measureRedisCommand(operation, target, origin?.startTime));
+  const span = known
+    ? startCommandSpan(ctx.tracer, parent, operation, command.args, target, { startTime: origin?.startTime })
+    : startCommandSpan(ctx.tracer, parent, operation, message.args ?? [], target);
   // Unsampled: nothing to end.
   if (span.isRecording()) spans.set(message, span);
 }
@@ -72,16 +78,21 @@ function onEnd(message: TracedMessage, ctx: InstrumentationContext<DatabaseSetti
 
 /** The TracingChannel has put the failure, if any, on the message. */
 function endSpanOf(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
+  const measurement = measurements.get(message);
+  if (measurement !== undefined) measurements.delete(message);
   const span = spans.get(message);
-  if (span === undefined) return;
+  if (span === undefined) {
+    if (measurement !== undefined) redisOutcome(ctx).measure(measurement, 'error' in message, message.error);
+    return;
+  }
   spans.delete(message);
-  settle(redisOutcome(ctx), span, message);
+  settle(redisOutcome(ctx), span, message, measurement);
 }
 
 /** An `error` property, even undefined, is a failure; otherwise `result` is what the caller got. */
-function settle(outcome: Outcome, span: Span, message: TracedMessage): void {
-  if ('error' in message) outcome.fail(span, message.error);
-  else outcome.end(span, undefined, message.result);
+function settle(outcome: Outcome, span: Span, message: TracedMessage, measurement?: DbOperationMeasurement): void {
+  if ('error' in message) outcome.fail(span, message.error, measurement);
+  else outcome.end(span, undefined, message.result, measurement);
 }
 
 function onTransactionStart(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {

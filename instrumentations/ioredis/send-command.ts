@@ -7,6 +7,8 @@ import type { Outcome } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, isCommand, isConnectionSetup, type IoredisClient, type IoredisCommand } from './client';
 import { joinOpenTransaction } from './transaction';
+import { measureRedisCommand, metricsOn } from '../shared/db-metric';
+import type { Measurement } from '../../src/instrumentation/outcome';
 
 /**
  * Redis#sendCommand: every command of an ioredis client passes through it, first from the caller
@@ -142,24 +144,28 @@ function traceCommand(client: IoredisClient, command: IoredisCommand, ctx: Instr
   if (joinOpenTransaction(command) || isConnectionSetup(client, command)) return;
   const parent = databaseSpanParent(ctx);
   if (parent === undefined) return;
-  const span = startCommandSpan(ctx.tracer, parent, redisOperationName(command.name), command.args, clientTarget(client));
-  endWithCommand(command as MutableCommand, span, outcome);
+  const operation = redisOperationName(command.name);
+  const target = clientTarget(client);
+  // The duration metric is taken for sampled and unsampled commands alike, while metrics are on.
+  const measurement = metricsOn() ? measureRedisCommand(operation, target) : undefined;
+  const span = startCommandSpan(ctx.tracer, parent, operation, command.args, target);
+  endWithCommand(command as MutableCommand, span, outcome, measurement);
 }
 
 type MutableCommand = { -readonly [K in keyof IoredisCommand]: IoredisCommand[K] };
 
-function endWithCommand(command: MutableCommand, span: Span, outcome: Outcome): void {
+function endWithCommand(command: MutableCommand, span: Span, outcome: Outcome, measurement: Measurement | undefined): void {
   const { resolve, reject } = command;
   command.resolve = function (this: unknown) {
     command.resolve = resolve;
     command.reject = reject;
-    outcome.end(span);
+    outcome.end(span, undefined, undefined, measurement);
     return resolve.apply(this, arguments as unknown as [unknown]);
   };
   command.reject = function (this: unknown, error: unknown) {
     command.resolve = resolve;
     command.reject = reject;
-    outcome.fail(span, error);
+    outcome.fail(span, error, measurement);
     return reject.apply(this, arguments as unknown as [unknown]);
   };
 }

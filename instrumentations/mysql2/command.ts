@@ -1,11 +1,12 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { agentContext, SpanKind } from '../../src/instrumentation/api';
-import type { AnyFunction, Outcome } from '../../src/instrumentation/outcome';
+import type { AnyFunction, Measurement, Outcome } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, ATTR_DB_STORED_PROCEDURE_NAME, ATTR_DB_SYSTEM_NAME } from '../../src/semconv';
 import { databaseSpanParent, type DatabaseSettings } from '../shared/database';
 import { describeStatement } from '../shared/sql-statement';
-import { databaseSystem, serverKnown, setConnectionAttributes, type MysqlConnection } from './connection';
+import { databaseSystem, measureMysqlCommand, serverKnown, setConnectionAttributes, type MysqlConnection } from './connection';
+import { metricsOn, type DbOperationMeasurement } from '../shared/db-metric';
 
 /**
  * A mysql2 command (Query, Execute): an EventEmitter that reports its outcome through `onResult`
@@ -37,13 +38,19 @@ export function runCommand(
 ): unknown {
   const caller = agentContext.active();
   let span: Span | undefined;
+  let measurement: DbOperationMeasurement | undefined;
   let callArgs: ArrayLike<unknown> = args;
   let slot: CallbackSlot = -1;
   try {
     slot = callbackSlot(args);
     const parent = databaseSpanParent(ctx, caller);
-    if (parent !== undefined) span = startSpan(connection, text, parent, ctx);
-    callArgs = withCallback(args, slot, span, caller, outcome);
+    if (parent !== undefined) {
+      const statement = typeof text === 'string' ? describeStatement(text, 'mysql') : undefined;
+      // The duration metric is taken for sampled and unsampled commands alike, while metrics are on.
+      if (metricsOn()) measurement = measureMysqlCommand(connection, statement?.summary);
+      span = startSpan(connection, statement, parent, ctx);
+    }
+    callArgs = withCallback(args, slot, span, caller, outcome, measurement);
   } catch (error) {
     ctx.reportError(error);
     if (span !== undefined) outcome.end(span);
@@ -54,16 +61,20 @@ export function runCommand(
     command = original.apply(self, callArgs as unknown[]);
   } catch (error) {
     // mysql2 throws synchronously for bad bind parameters.
-    if (span !== undefined) outcome.fail(span, error);
+    if (span !== undefined) outcome.fail(span, error, measurement);
     throw error;
   }
   // Without a callback the command reports through events (a Query's `then` throws: it is no promise).
-  if (slot === -1 && isCommand(command)) observeEvents(command, caller, span, outcome);
+  if (slot === -1 && isCommand(command)) observeEvents(command, caller, span, outcome, measurement);
   return command;
 }
 
-function startSpan(connection: MysqlConnection, text: unknown, parent: Context, ctx: InstrumentationContext<DatabaseSettings>): Span {
-  const statement = typeof text === 'string' ? describeStatement(text, 'mysql') : undefined;
+function startSpan(
+  connection: MysqlConnection,
+  statement: ReturnType<typeof describeStatement> | undefined,
+  parent: Context,
+  ctx: InstrumentationContext<DatabaseSettings>,
+): Span {
   const span = ctx.tracer.startSpan(statement?.summary ?? databaseSystem(connection), { kind: SpanKind.CLIENT }, parent);
   if (span.isRecording()) {
     setConnectionAttributes(span, connection);
@@ -93,20 +104,33 @@ function callbackSlot(args: ArrayLike<unknown>): CallbackSlot {
   return -1;
 }
 
-function withCallback(args: IArguments, slot: CallbackSlot, span: Span | undefined, caller: Context, outcome: Outcome): ArrayLike<unknown> {
+function withCallback(
+  args: IArguments,
+  slot: CallbackSlot,
+  span: Span | undefined,
+  caller: Context,
+  outcome: Outcome,
+  measurement: Measurement | undefined,
+): ArrayLike<unknown> {
   if (slot === -1) return args;
   if (slot === 'onResult') {
     const command = args[0] as MysqlCommand;
-    command.onResult = resultCallback(command.onResult as AnyFunction, span, caller, outcome);
+    command.onResult = resultCallback(command.onResult as AnyFunction, span, caller, outcome, measurement);
     return args;
   }
   const copy = Array.prototype.slice.call(args) as unknown[];
-  copy[slot] = resultCallback(copy[slot] as AnyFunction, span, caller, outcome);
+  copy[slot] = resultCallback(copy[slot] as AnyFunction, span, caller, outcome, measurement);
   return copy;
 }
 
-function resultCallback(callback: AnyFunction, span: Span | undefined, caller: Context, outcome: Outcome): AnyFunction {
-  return span === undefined ? agentContext.bindCallback(caller, callback) : outcome.callback(span, caller, callback);
+function resultCallback(
+  callback: AnyFunction,
+  span: Span | undefined,
+  caller: Context,
+  outcome: Outcome,
+  measurement: Measurement | undefined,
+): AnyFunction {
+  return span === undefined ? agentContext.bindCallback(caller, callback) : outcome.callback(span, caller, callback, measurement);
 }
 
 /**
@@ -114,12 +138,12 @@ function resultCallback(callback: AnyFunction, span: Span | undefined, caller: C
  * a stream's data) in the caller's context. The emit of this one command is replaced: listening
  * for 'error' instead would change what an unhandled error does.
  */
-function observeEvents(command: MysqlCommand, caller: Context, span: Span | undefined, outcome: Outcome): void {
+function observeEvents(command: MysqlCommand, caller: Context, span: Span | undefined, outcome: Outcome, measurement: Measurement | undefined): void {
   const emit = command.emit;
   command.emit = function (this: unknown, event: unknown) {
     if (span !== undefined) {
-      if (event === 'error') outcome.fail(span, arguments[1]);
-      else if (event === 'end') outcome.end(span);
+      if (event === 'error') outcome.fail(span, arguments[1], measurement);
+      else if (event === 'end') outcome.end(span, undefined, undefined, measurement);
     }
     return agentContext.apply(caller, emit, this, arguments);
   };

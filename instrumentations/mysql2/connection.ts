@@ -1,4 +1,5 @@
 import type { Span } from '@opentelemetry/api';
+import { DbOperationMeasurement } from '../shared/db-metric';
 import {
   ATTR_DB_NAMESPACE,
   ATTR_DB_SYSTEM_NAME,
@@ -52,4 +53,36 @@ export function setConnectionAttributes(span: Span, connection: MysqlConnection)
     span.setAttribute(ATTR_SERVER_PORT, typeof port === 'number' && Number.isInteger(port) ? port : 3306);
   }
   return system;
+}
+
+/**
+ * The duration metric of a command, with the attributes setConnectionAttributes gives its span.
+ * db.system.name is read when the command ends: by then the server has greeted.
+ */
+class MysqlMeasurement extends DbOperationMeasurement {
+  constructor(
+    private readonly connection: MysqlConnection,
+    querySummary: string | undefined,
+  ) {
+    super(DB_SYSTEM_NAME_VALUE_MYSQL, undefined, querySummary);
+  }
+
+  protected override systemName(): string {
+    return databaseSystem(this.connection);
+  }
+}
+
+export function measureMysqlCommand(connection: MysqlConnection, querySummary: string | undefined): DbOperationMeasurement {
+  const measurement = new MysqlMeasurement(connection, querySummary);
+  const config = connection.config;
+  if (config === undefined || config === null) return measurement;
+  const { database, host, port, socketPath } = config;
+  if (typeof database === 'string' && database !== '') measurement.namespace = database;
+  if (typeof socketPath === 'string' && socketPath !== '') {
+    measurement.serverAddress = socketPath;
+  } else {
+    measurement.serverAddress = typeof host === 'string' && host !== '' ? host : 'localhost';
+    measurement.serverPort = typeof port === 'number' && Number.isInteger(port) ? port : 3306;
+  }
+  return measurement;
 }

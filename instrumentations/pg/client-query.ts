@@ -5,7 +5,8 @@ import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type AnyFunction } from '../../src/instrumentation/outcome';
 import { wrap } from '../../src/instrumentation/wrap';
 import { ATTR_DB_QUERY_SUMMARY, ATTR_DB_QUERY_TEXT, ATTR_DB_STORED_PROCEDURE_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
-import { setConnectionAttributes, type PgConnectionTarget } from './connection';
+import { measurePgQuery, setConnectionAttributes, type PgConnectionTarget } from './connection';
+import { metricsOn, setMeasuredTargetAttributes, type DbOperationMeasurement } from '../shared/db-metric';
 import { describePgFailure } from './failure';
 import { withTraceparent } from './sqlcommenter';
 import { describeStatement } from '../shared/sql-statement';
@@ -71,6 +72,7 @@ function tracedQuery(
     return original.apply(client, args as unknown as unknown[]);
   }
   let span: Span | undefined;
+  let measurement: DbOperationMeasurement | undefined;
   let callArgs: ArrayLike<unknown> = args;
   let callbackGiven = true;
   try {
@@ -78,21 +80,24 @@ function tracedQuery(
     const statement = typeof text === 'string' ? describeStatement(text) : undefined;
     // A prepared statement executed by name alone is summarized by its name.
     const summary = statement?.summary ?? name;
+    // The duration metric is taken for sampled and unsampled queries alike, while metrics are on.
+    if (metricsOn()) measurement = measurePgQuery(client, summary);
     span = ctx.tracer.startSpan(summary ?? DB_SYSTEM_NAME_VALUE_POSTGRESQL, { kind: SpanKind.CLIENT }, parent);
     // The attributes are built for a span that records them only (the samplers read none).
     if (span.isRecording()) {
-      setConnectionAttributes(span, client);
+      if (measurement === undefined) setConnectionAttributes(span, client);
+      else setMeasuredTargetAttributes(span, measurement);
       if (statement?.text !== undefined) span.setAttribute(ATTR_DB_QUERY_TEXT, statement.text);
       if (summary !== undefined) span.setAttribute(ATTR_DB_QUERY_SUMMARY, summary);
       if (statement?.procedure !== undefined) span.setAttribute(ATTR_DB_STORED_PROCEDURE_NAME, statement.procedure);
     }
 
     if (isSubmittable(config)) {
-      observeSubmittable(config, caller, span, outcome);
+      observeSubmittable(config, caller, span, outcome, measurement);
     } else {
       const slot = callbackSlot(args);
       if (slot === -1) callbackGiven = false;
-      else callArgs = withArgument(args, slot, outcome.callback(span, caller, callbackAt(args, slot)));
+      else callArgs = withArgument(args, slot, outcome.callback(span, caller, callbackAt(args, slot), measurement));
       // pg requires a named statement's text to stay the same: those are sent as they are.
       if (ctx.settings.sqlCommenter && typeof text === 'string' && name === undefined) {
         const commented = withTraceparent(text, span.spanContext());
@@ -104,7 +109,7 @@ function tracedQuery(
     if (span !== undefined) outcome.end(span);
     return original.apply(client, args as unknown as unknown[]);
   }
-  return outcome.call(span, original, client, callArgs, callbackGiven);
+  return outcome.call(span, original, client, callArgs, callbackGiven, undefined, measurement);
 }
 
 /** The query's text and statement name, as pg will read them. */

@@ -1,4 +1,5 @@
 import type { Span } from '@opentelemetry/api';
+import { DbOperationMeasurement } from '../shared/db-metric';
 import { ATTR_DB_NAMESPACE, ATTR_DB_SYSTEM_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../../src/semconv';
 
 /** What a pg Client exposes of its connection parameters (resolved from config, URL and PG* variables). */
@@ -25,6 +26,19 @@ export function setConnectionAttributes(span: Span, client: PgConnectionTarget):
     span.setAttribute(ATTR_DB_NAMESPACE, namespaceOf(database, client.connectionParameters?.options));
   if (typeof host === 'string' && host !== '') span.setAttribute(ATTR_SERVER_ADDRESS, host);
   if (typeof port === 'number' && Number.isInteger(port)) span.setAttribute(ATTR_SERVER_PORT, port);
+}
+
+/**
+ * The duration metric of a query, with the attributes setConnectionAttributes gives its span
+ * (which a sampled query then takes from it): db.query.summary as its span has it.
+ */
+export function measurePgQuery(client: PgConnectionTarget, summary: string | undefined): DbOperationMeasurement {
+  const measurement = new DbOperationMeasurement(DB_SYSTEM_NAME_VALUE_POSTGRESQL, undefined, summary);
+  const { database, host, port } = client;
+  if (typeof database === 'string' && database !== '') measurement.namespace = namespaceOf(database, client.connectionParameters?.options);
+  if (typeof host === 'string' && host !== '') measurement.serverAddress = host;
+  if (typeof port === 'number' && Number.isInteger(port)) measurement.serverPort = port;
+  return measurement;
 }
 
 // The last namespace built: an application's clients share one configuration, so a query's

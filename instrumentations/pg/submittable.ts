@@ -1,6 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { agentContext } from '../../src/instrumentation/api';
-import type { AnyFunction, Outcome } from '../../src/instrumentation/outcome';
+import type { AnyFunction, Measurement, Outcome } from '../../src/instrumentation/outcome';
 
 /**
  * A query object pg submits as it is (pg.Query, pg-cursor, pg-query-stream): anything with a
@@ -34,7 +34,13 @@ export function isObserved(submittable: Submittable): boolean {
  * context, so that rows, callbacks and events reach the application in it rather than in the
  * context the connection was opened in.
  */
-export function observeSubmittable(submittable: Submittable, caller: Context, span: Span | undefined, outcome: Outcome | undefined): void {
+export function observeSubmittable(
+  submittable: Submittable,
+  caller: Context,
+  span: Span | undefined,
+  outcome: Outcome | undefined,
+  measurement?: Measurement,
+): void {
   Object.defineProperty(submittable, kObserved, { value: true });
   replace(submittable, 'handleDataRow', (original) => inContext(caller, original));
   replace(submittable, 'handlePortalSuspended', (original) => inContext(caller, original));
@@ -43,7 +49,7 @@ export function observeSubmittable(submittable: Submittable, caller: Context, sp
     'handleError',
     (original) =>
       function handleError(this: unknown) {
-        if (span !== undefined) outcome!.fail(span, arguments[0]);
+        if (span !== undefined) outcome!.fail(span, arguments[0], measurement);
         return agentContext.apply(caller, original, this, arguments);
       },
   );
@@ -57,7 +63,7 @@ export function observeSubmittable(submittable: Submittable, caller: Context, sp
           // handleError: that one ends the span first (an Outcome ends a span once).
           return agentContext.apply(caller, original, this, arguments);
         } finally {
-          if (span !== undefined) outcome!.end(span);
+          if (span !== undefined) outcome!.end(span, undefined, undefined, measurement);
         }
       },
   );

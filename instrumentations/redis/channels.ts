@@ -14,6 +14,7 @@ import type { ChannelSubscription, InstrumentationContext, TracingChannelSubscri
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../../src/semconv';
 import { closeReceiver, openReceiver, type QueuedArgsReceiver } from './queued-args';
+import { measureRedisCommand, metricsOn, type DbOperationMeasurement } from '../shared/db-metric';
 
 /**
  * @redis/client 5.12+ publishes TracingChannels around its promises (`tracePromise`): start in
@@ -57,9 +58,13 @@ interface ClosedMessage {
 interface Operation {
   readonly span: Span;
   readonly receiver: QueuedArgsReceiver;
+  /** The command's duration metric, while metrics are on. */
+  readonly measurement?: DbOperationMeasurement;
 }
 
 const operations = new SymbolSlot<Operation>('tracelet.redis.operation');
+/** The duration metric of an unsampled command (no span to fill in or end), while metrics are on. */
+const unsampled = new SymbolSlot<DbOperationMeasurement>('tracelet.redis.measurement');
 const connects = new SymbolSlot<Span>('tracelet.redis.connect');
 
 /**
@@ -103,17 +108,27 @@ function target(message: TracedMessage): RedisTarget {
 function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const parent = databaseSpanParent(ctx);
   if (parent === undefined) return;
+  const operation = redisOperationName(message.command);
+  const where = target(message);
+  // The duration metric is taken for sampled and unsampled commands alike, while metrics are on.
+  const measurement = metricsOn() ? measureRedisCommand(operation, where) : undefined;
   // A pipeline's commands are published one by one too: each is a span, child of the caller.
-  const span = startCommandSpan(ctx.tracer, parent, redisOperationName(message.command), undefined, target(message));
-  // Unsampled: nothing to fill in or to end.
-  if (!span.isRecording()) return;
-  operations.set(message, { span, receiver: openReceiver(span) });
+  const span = startCommandSpan(ctx.tracer, parent, operation, undefined, where);
+  // Unsampled: nothing to fill in or to end, only a duration to measure (metrics on).
+  if (!span.isRecording()) {
+    if (measurement !== undefined) unsampled.set(message, measurement);
+    return;
+  }
+  operations.set(message, { span, receiver: openReceiver(span), measurement });
 }
 
 /** The traced function has queued the command by now. */
 function onCommandEnd(message: CommandMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const operation = operations.get(message);
-  if (operation === undefined) return;
+  if (operation === undefined) {
+    if ('error' in message) onSettled(message, ctx);
+    return;
+  }
   closeReceiver(operation.receiver);
   if (!operation.receiver.received && message.args !== undefined) {
     setCommandArgs(operation.span, redisOperationName(message.command), message.args, 1);
@@ -127,16 +142,26 @@ function onCommandEnd(message: CommandMessage, ctx: InstrumentationContext<Datab
  */
 function onSettled(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const operation = operations.get(message);
-  if (operation === undefined) return;
+  if (operation === undefined) {
+    measureUnsampled(message, ctx);
+    return;
+  }
   operations.delete(message);
-  settle(operation.span, message, ctx);
+  settle(operation.span, message, ctx, operation.measurement);
 }
 
-function settle(span: Span, message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
+function measureUnsampled(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
+  const measurement = unsampled.get(message);
+  if (measurement === undefined) return;
+  unsampled.delete(message);
+  redisOutcome(ctx).measure(measurement, 'error' in message, message.error);
+}
+
+function settle(span: Span, message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>, measurement?: DbOperationMeasurement): void {
   const outcome = redisOutcome(ctx);
   // An `error` property, even undefined, is a failure.
-  if ('error' in message) outcome.fail(span, message.error);
-  else outcome.end(span);
+  if ('error' in message) outcome.fail(span, message.error, measurement);
+  else outcome.end(span, undefined, undefined, measurement);
 }
 
 /** Only a MULTI is a span of its own: a pipeline's commands have theirs. */

@@ -5,6 +5,7 @@ import type { AnyFunction } from '../../src/instrumentation/outcome';
 import type { InstrumentationContext, ModulePatch } from '../../src/instrumentation/types';
 import { wrap } from '../../src/instrumentation/wrap';
 import { clientTarget, type NodeRedisClient, type RedisArgs } from './client';
+import { measureRedisCommand, metricsOn, type DbOperationMeasurement } from '../shared/db-metric';
 
 /**
  * @redis/client before 5.12 publishes nothing. Every command an application sends reaches the
@@ -55,15 +56,21 @@ export const queueSpansPatch: ModulePatch = {
           const client = armedBy;
           if (client === undefined || !Array.isArray(args)) return original.apply(this, arguments as unknown as [RedisArgs]);
           let span: Span | undefined;
+          let measurement: DbOperationMeasurement | undefined;
           try {
             const parent = databaseSpanParent(ctx);
-            if (parent !== undefined)
-              span = startCommandSpan(ctx.tracer, parent, redisOperationName(args[0]), args, clientTarget(client), { first: 1 });
+            if (parent !== undefined) {
+              const operation = redisOperationName(args[0]);
+              const target = clientTarget(client);
+              // Sampled or not, while metrics are on (an unsampled command's promise is then observed).
+              if (metricsOn()) measurement = measureRedisCommand(operation, target);
+              span = startCommandSpan(ctx.tracer, parent, operation, args, target, { first: 1 });
+            }
           } catch (error) {
             ctx.reportError(error);
           }
           if (span === undefined) return original.apply(this, arguments as unknown as [RedisArgs]);
-          return outcome.call(span, original as AnyFunction, this, arguments, false);
+          return outcome.call(span, original as AnyFunction, this, arguments, false, undefined, measurement);
         },
     );
   },

@@ -35,6 +35,16 @@ export type DescribeFailure = (error: unknown) => Failure;
 /** Adds what a successful call's result says to its span (the client a pool handed over...). */
 export type OnSuccess = (span: Span, result: unknown) => void;
 
+/**
+ * A call's duration metric, taken whether or not its span records: made at the call's start
+ * (only while metrics are on) and recorded once its outcome is known, with the same failure
+ * description the span gets (undefined for a success). A call whose end is reported twice (an
+ * error, then the query's end) is recorded twice by the Outcome: a measurement keeps the first.
+ */
+export interface Measurement {
+  record(failure: Failure | undefined): void;
+}
+
 /** The error's string code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT), else its name, else `_OTHER`. */
 export function errorType(error: unknown): string {
   if (error === null || typeof error !== 'object') return ERROR_TYPE_VALUE_OTHER;
@@ -68,7 +78,11 @@ export const describeError: DescribeFailure = (error) => ({
  */
 export function recordFailure(span: Span, error: unknown, describe: DescribeFailure = describeError): void {
   if (!span.isRecording()) return;
-  const failure = describe(error);
+  recordDescribedFailure(span, error, describe(error));
+}
+
+/** recordFailure with the description already made (shared with the call's metric). */
+function recordDescribedFailure(span: Span, error: unknown, failure: Failure): void {
   if (failure.exception !== undefined) span.recordException(failure.exception);
   if (failure.type !== undefined) span.setAttribute(ATTR_ERROR_TYPE, failure.type);
   if (failure.statusCode !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, failure.statusCode);
@@ -95,26 +109,62 @@ export class Outcome {
    * is, so the events racing to end a span (a promise, a hook, the response) need no flag of
    * their own, and an unsampled call costs no description.
    */
-  end(span: Span, error?: unknown, result?: unknown): void {
-    if (!span.isRecording()) return;
+  end(span: Span, error?: unknown, result?: unknown, measurement?: Measurement): void {
+    if (error !== null && error !== undefined) {
+      this.fail(span, error, measurement);
+      return;
+    }
+    if (!span.isRecording()) {
+      if (measurement !== undefined) this.measure(measurement, false, undefined);
+      return;
+    }
     try {
-      if (error !== null && error !== undefined) recordFailure(span, error, this.describe);
-      else if (this.onSuccess !== undefined) this.onSuccess(span, result);
+      if (this.onSuccess !== undefined) this.onSuccess(span, result);
     } catch (failure) {
       this.ctx.reportError(failure);
     }
+    if (measurement !== undefined) this.record(measurement, undefined);
     this.close(span);
   }
 
-  /** Ends the span failed, whatever `error` is (undefined included: an abort with no error). */
-  fail(span: Span, error: unknown): void {
-    if (!span.isRecording()) return;
+  /**
+   * Ends the span failed, whatever `error` is (undefined included: an abort with no error). The
+   * failure is described once, for the span and the measurement alike.
+   */
+  fail(span: Span, error: unknown, measurement?: Measurement): void {
+    if (!span.isRecording()) {
+      if (measurement !== undefined) this.measure(measurement, true, error);
+      return;
+    }
+    let failure: Failure | undefined;
     try {
-      recordFailure(span, error, this.describe);
+      failure = this.describe(error);
+      recordDescribedFailure(span, error, failure);
+    } catch (agentFailure) {
+      this.ctx.reportError(agentFailure);
+    }
+    if (measurement !== undefined) this.record(measurement, failure);
+    this.close(span);
+  }
+
+  /**
+   * Records a call's measurement alone, for a call whose span records nothing (or that has no
+   * span): `failed` says it failed (with `error`, which may be undefined: an abort).
+   */
+  measure(measurement: Measurement, failed: boolean, error: unknown): void {
+    try {
+      measurement.record(failed ? this.describe(error) : undefined);
     } catch (failure) {
       this.ctx.reportError(failure);
     }
-    this.close(span);
+  }
+
+  private record(measurement: Measurement, failure: Failure | undefined): void {
+    try {
+      measurement.record(failure);
+    } catch (agentFailure) {
+      this.ctx.reportError(agentFailure);
+    }
   }
 
   /**
@@ -124,18 +174,19 @@ export class Outcome {
    * unsampled span, the library's promise itself: no promise more (each costs more while
    * AsyncLocalStorage runs on promise hooks) for a span that records nothing.
    */
-  promise<T>(span: Span, promise: Promise<T>): Promise<T>;
-  promise<T>(span: Span, promise: PromiseLike<T>): PromiseLike<T>;
-  promise<T>(span: Span, promise: PromiseLike<T>): PromiseLike<T> {
-    // An unsampled span has nothing to end: the caller gets the library's own promise.
-    if (!span.isRecording()) return promise;
+  promise<T>(span: Span, promise: Promise<T>, measurement?: Measurement): Promise<T>;
+  promise<T>(span: Span, promise: PromiseLike<T>, measurement?: Measurement): PromiseLike<T>;
+  promise<T>(span: Span, promise: PromiseLike<T>, measurement?: Measurement): PromiseLike<T> {
+    // An unsampled span has nothing to end: the caller gets the library's own promise, unless
+    // the call's duration is measured (metrics on), which only its settling tells.
+    if (!span.isRecording() && measurement === undefined) return promise;
     return promise.then(
       (result) => {
-        this.end(span, undefined, result);
+        this.end(span, undefined, result, measurement);
         return result;
       },
       (error: unknown) => {
-        this.fail(span, error);
+        this.fail(span, error, measurement);
         throw error;
       },
     );
@@ -165,10 +216,10 @@ export class Outcome {
    * same `this` and arguments (libraries call back from their sockets' events, which run in
    * whatever context opened the socket).
    */
-  callback(span: Span, caller: Context, callback: AnyFunction): AnyFunction {
+  callback(span: Span, caller: Context, callback: AnyFunction, measurement?: Measurement): AnyFunction {
     const outcome = this;
     return function (this: unknown) {
-      outcome.end(span, arguments[0], arguments[1]);
+      outcome.end(span, arguments[0], arguments[1], measurement);
       return agentContext.apply(caller, callback, this, arguments);
     };
   }
@@ -177,19 +228,28 @@ export class Outcome {
    * Calls the library's method for a traced call and ties the span to it: a synchronous throw
    * fails the span (and is rethrown as it is); without a callback (`callbackGiven` false) the
    * span ends with the returned promise, or at once for any other result. `within` is the
-   * context the method itself runs in, when not the caller's.
+   * context the method itself runs in, when not the caller's. A `measurement` is recorded with
+   * the span's end (the callback given must then be one made by callback() with it).
    */
-  call(span: Span, original: AnyFunction, self: unknown, args: ArrayLike<unknown>, callbackGiven: boolean, within?: Context): unknown {
+  call(
+    span: Span,
+    original: AnyFunction,
+    self: unknown,
+    args: ArrayLike<unknown>,
+    callbackGiven: boolean,
+    within?: Context,
+    measurement?: Measurement,
+  ): unknown {
     let result: unknown;
     try {
       result = within === undefined ? original.apply(self, args as unknown[]) : agentContext.apply(within, original, self, args);
     } catch (error) {
-      this.fail(span, error);
+      this.fail(span, error, measurement);
       throw error;
     }
     if (callbackGiven) return result;
-    if (isThenable(result)) return this.promise(span, result);
-    this.end(span, undefined, result);
+    if (isThenable(result)) return this.promise(span, result, measurement);
+    this.end(span, undefined, result, measurement);
     return result;
   }
 
