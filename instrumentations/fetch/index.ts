@@ -38,7 +38,7 @@
  */
 import type { Span, TextMapSetter } from '@opentelemetry/api';
 import { agentContext, isTracingSuppressed, agentPropagation, setSpan, SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
-import { captureHeaders, httpSpanName, normaliseMethod } from '../../src/instrumentation/http-semantics';
+import { captureHeaders, httpSpanName, normaliseMethod, describeHttpClientSpan } from '../../src/instrumentation/http-semantics';
 import { outcomeOf, type Failure, type Measurement } from '../../src/instrumentation/outcome';
 import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
@@ -106,6 +106,11 @@ class FetchMeasurement implements Measurement {
   protocolVersion: string | undefined = undefined;
 
   constructor(private readonly method: string) {}
+
+  /** The attributes of a dropped request's span that a keep rule records after all: those its metric has. */
+  describeSpan(span: Span): void {
+    describeHttpClientSpan(span, this.method, this.serverAddress, this.serverPort, this.statusCode, this.protocolVersion);
+  }
 
   /** error.type: the request's failure, else a 4xx or 5xx status, as on the span. */
   record(failure: Failure | undefined): void {

@@ -10,6 +10,7 @@ import {
   httpSpanName,
   normaliseMethod,
   outgoingHeader,
+  describeHttpClientSpan,
 } from '../../src/instrumentation/http-semantics';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { describeError, Outcome, type DescribeFailure, type Failure, type Measurement } from '../../src/instrumentation/outcome';
@@ -242,6 +243,11 @@ class ClientRequestState implements EmitHook, Measurement {
       this.serverPort,
       response?.httpVersion,
     );
+  }
+
+  /** The attributes of a dropped request's span that a keep rule records after all: those its metric has. */
+  describeSpan(span: Span): void {
+    describeHttpClientSpan(span, this.method, this.serverAddress, this.serverPort, this.response?.statusCode ?? 0, this.response?.httpVersion);
   }
 
   /**

@@ -28,7 +28,7 @@ import {
   splitTarget,
 } from '../../src/instrumentation/http-semantics';
 import { withServerRequest, type ServerRequest } from '../../src/instrumentation/http-server-request';
-import { keepDroppedSpan, type KeepRules } from '../../src/instrumentation/kept-requests';
+import { DroppedSpans, keepDroppedChildren, keepDroppedSpan, type KeepRules } from '../../src/instrumentation/kept-requests';
 import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { Outcome, type DescribeFailure, type Failure } from '../../src/instrumentation/outcome';
@@ -122,6 +122,8 @@ class ServerRequestState implements ServerRequest, EmitHook {
   emitContext: Context = ROOT_CONTEXT;
   /** When the request came in (metricsClock), for its duration metric and the latency keep rule; NaN when neither needs it. */
   startedAt = NaN;
+  /** The spans dropped under an unsampled request, in outline, while a keep rule may still record it (read by the tracer). */
+  droppedSpans: DroppedSpans | undefined = undefined;
   private ended = false;
 
   constructor(
@@ -149,6 +151,8 @@ class ServerRequestState implements ServerRequest, EmitHook {
     const statusCode = response.headersSent || !aborted ? response.statusCode : 0;
     const errorType = aborted ? ABORTED : statusCode >= 500 ? (this.errorType ?? String(statusCode)) : undefined;
     if (this.startedAt === this.startedAt) this.measured(response, statusCode, errorType, metricsClock() - this.startedAt);
+    // Work the request left running (a timer) keeps its context, and so this state, alive: not its outlines.
+    this.droppedSpans = undefined;
     const span = this.span;
     if (span.isRecording()) {
       if (statusCode !== 0) {
@@ -196,8 +200,10 @@ class ServerRequestState implements ServerRequest, EmitHook {
   private keep(request: IncomingMessage, keptBy: string, failed: boolean): void {
     const { ctx } = this.settings;
     const name = httpSpanName(this.method, this.route);
-    const kept = keepDroppedSpan(ctx.tracer, this.span, name, SpanKind.SERVER, this.parent, this.startedAt, keptBy);
+    const remoteParent = getSpanContext(this.parent);
+    const kept = keepDroppedSpan(ctx.tracer, this.span, name, SpanKind.SERVER, remoteParent, this.startedAt, keptBy);
     if (kept === undefined) return;
+    if (this.droppedSpans !== undefined) keepDroppedChildren(this.droppedSpans, kept, keptBy);
     this.span = kept;
     const { method, original } = normaliseMethod(request.method, ctx.settings.knownMethods);
     recordRequest(kept, request, method, original, splitTarget(request.url ?? '/'), this.settings);
@@ -230,6 +236,7 @@ function startServerSpan(request: IncomingMessage & Hooked, response: ServerResp
   const state = new ServerRequestState(span, method, response, settings, parent);
   // A clock read only for a request something measures: its metric, or the latency rule of an unsampled one.
   if (requestMetrics.recorder !== undefined || (settings.keep !== undefined && !span.isRecording())) state.startedAt = metricsClock();
+  if (settings.keep !== undefined && !span.isRecording()) state.droppedSpans = new DroppedSpans();
   const requestContext = withServerRequest(setSpan(parent, span), state);
   state.emitContext = requestContext;
   request[kEmitHook] = state;

@@ -13,6 +13,7 @@ import {
 } from '../shared/redis-command';
 import type { InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
 import { outcomeOf, type Outcome } from '../../src/instrumentation/outcome';
+import { isOutlined } from '../../src/instrumentation/kept-requests';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { clientTarget, isConnectionSetup } from './client';
 import { clientBeingSent, commandBeingSent, takeOrigin } from './send-command';
@@ -67,8 +68,8 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<Dat
   const span = known
     ? startCommandSpan(ctx.tracer, parent, operation, command.args, target, { startTime: origin?.startTime })
     : startCommandSpan(ctx.tracer, parent, operation, message.args ?? [], target);
-  // Unsampled: nothing to end.
-  if (span.isRecording()) spans.set(message, span);
+  // Unsampled: nothing to end, unless a keep rule may still record it (its end is then noted).
+  if (span.isRecording() || isOutlined(span)) spans.set(message, span);
 }
 
 /** `end` follows a synchronous throw; otherwise the span waits for asyncEnd. */

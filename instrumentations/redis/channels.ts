@@ -11,6 +11,7 @@ import {
   type RedisTarget,
 } from '../shared/redis-command';
 import type { ChannelSubscription, InstrumentationContext, TracingChannelSubscription } from '../../src/instrumentation/types';
+import { isOutlined } from '../../src/instrumentation/kept-requests';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PEER_PORT } from '../../src/semconv';
 import { closeReceiver, openReceiver, type QueuedArgsReceiver } from './queued-args';
@@ -66,6 +67,8 @@ const operations = new SymbolSlot<Operation>('tracelet.redis.operation');
 /** The duration metric of an unsampled command (no span to fill in or end), while metrics are on. */
 const unsampled = new SymbolSlot<DbOperationMeasurement>('tracelet.redis.measurement');
 const connects = new SymbolSlot<Span>('tracelet.redis.connect');
+/** The span of an unsampled command that a keep rule may still record (see DroppedSpan). */
+const outlines = new SymbolSlot<Span>('tracelet.redis.outline');
 
 /**
  * What is known of each client, by clientId: the server it was told to connect to (from
@@ -114,9 +117,11 @@ function onCommandStart(message: CommandMessage, ctx: InstrumentationContext<Dat
   const measurement = metricsOn() ? measureRedisCommand(operation, where) : undefined;
   // A pipeline's commands are published one by one too: each is a span, child of the caller.
   const span = startCommandSpan(ctx.tracer, parent, operation, undefined, where);
-  // Unsampled: nothing to fill in or to end, only a duration to measure (metrics on).
+  // Unsampled: nothing to fill in or to end, only a duration to measure (metrics on), and the end
+  // of an outline a keep rule may still record.
   if (!span.isRecording()) {
     if (measurement !== undefined) unsampled.set(message, measurement);
+    if (isOutlined(span)) outlines.set(message, span);
     return;
   }
   operations.set(message, { span, receiver: openReceiver(span), measurement });
@@ -152,9 +157,11 @@ function onSettled(message: TracedMessage, ctx: InstrumentationContext<DatabaseS
 
 function measureUnsampled(message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>): void {
   const measurement = unsampled.get(message);
-  if (measurement === undefined) return;
+  const outline = outlines.get(message);
+  if (measurement === undefined && outline === undefined) return;
   unsampled.delete(message);
-  redisOutcome(ctx).measure(measurement, 'error' in message, message.error);
+  outlines.delete(message);
+  redisOutcome(ctx).measure(measurement, 'error' in message, message.error, outline);
 }
 
 function settle(span: Span, message: TracedMessage, ctx: InstrumentationContext<DatabaseSettings>, measurement?: DbOperationMeasurement): void {

@@ -1,7 +1,15 @@
 import type { Span } from '@opentelemetry/api';
 import type { Failure, Measurement } from '../../src/instrumentation/outcome';
 import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
-import { ATTR_DB_NAMESPACE, ATTR_DB_SYSTEM_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, DB_SYSTEM_NAME_VALUE_REDIS } from '../../src/semconv';
+import {
+  ATTR_DB_NAMESPACE,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_QUERY_SUMMARY,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  DB_SYSTEM_NAME_VALUE_REDIS,
+} from '../../src/semconv';
 import type { RedisTarget } from './redis-command';
 
 /**
@@ -40,6 +48,16 @@ export class DbOperationMeasurement implements Measurement {
       this.serverAddress,
       this.serverPort,
     );
+  }
+
+  /** The attributes of a dropped call's span that a keep rule records after all: those its metric has. */
+  describeSpan(span: Span): void {
+    span.setAttribute(ATTR_DB_SYSTEM_NAME, this.systemName());
+    if (this.namespace !== undefined) span.setAttribute(ATTR_DB_NAMESPACE, this.namespace);
+    if (this.operationName !== undefined) span.setAttribute(ATTR_DB_OPERATION_NAME, this.operationName);
+    if (this.querySummary !== undefined) span.setAttribute(ATTR_DB_QUERY_SUMMARY, this.querySummary);
+    if (this.serverAddress !== undefined) span.setAttribute(ATTR_SERVER_ADDRESS, this.serverAddress);
+    if (this.serverPort !== undefined) span.setAttribute(ATTR_SERVER_PORT, this.serverPort);
   }
 
   /** db.system.name as known once the call ended (mysql2 learns MariaDB from the server's greeting). */

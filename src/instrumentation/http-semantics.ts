@@ -1,6 +1,15 @@
 import type { Span } from '@opentelemetry/api';
 import type { IncomingMessage, OutgoingMessage } from 'node:http';
-import { HTTP_REQUEST_METHOD_VALUE_OTHER } from '../semconv';
+import { SpanStatusCode } from '../api/trace';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  HTTP_REQUEST_METHOD_VALUE_OTHER,
+} from '../semconv';
 
 /**
  * HTTP semantic-convention rules shared by every HTTP instrumentation (node:http servers and
@@ -332,4 +341,28 @@ export function outgoingHeader(message: OutgoingMessage, name: string): string |
 /** Every value of a header of a received message (request or response). */
 export function incomingHeader(message: IncomingMessage, name: string): string | string[] | undefined {
   return message.headersDistinct?.[name] ?? message.headers[name];
+}
+
+/**
+ * A client request's span from what its duration metric knows (http, https and fetch alike): how
+ * a keep rule records a request it dropped. A 4xx or 5xx answer fails it, as on a recorded span.
+ */
+export function describeHttpClientSpan(
+  span: Span,
+  method: string,
+  serverAddress: string | undefined,
+  serverPort: number | undefined,
+  statusCode: number,
+  protocolVersion: string | undefined,
+): void {
+  span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
+  if (serverAddress !== undefined) span.setAttribute(ATTR_SERVER_ADDRESS, serverAddress);
+  if (serverPort !== undefined) span.setAttribute(ATTR_SERVER_PORT, serverPort);
+  if (protocolVersion !== undefined) span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, protocolVersion);
+  if (statusCode === 0) return;
+  span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode);
+  if (statusCode >= 400) {
+    span.setAttribute(ATTR_ERROR_TYPE, String(statusCode));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
 }

@@ -1,6 +1,6 @@
 import type { Context, Span } from '@opentelemetry/api';
 import { ATTR_HTTP_ROUTE, ERROR_TYPE_VALUE_OTHER } from '../semconv';
-import { createContextKey } from '../api/context';
+import { REQUEST_SCOPE_KEY } from '../trace/dropped-spans';
 import { httpSpanName } from './http-semantics';
 import { errorType } from './outcome';
 
@@ -25,7 +25,8 @@ export interface ServerRequest {
   spansEndingWithResponse: Span[] | undefined;
 }
 
-const SERVER_REQUEST_KEY = createContextKey('tracelet http server request');
+/** The core's request-scope key: the tracer finds a request's dropped spans through it. */
+const SERVER_REQUEST_KEY = REQUEST_SCOPE_KEY;
 
 export function withServerRequest(context: Context, request: ServerRequest): Context {
   return context.setValue(SERVER_REQUEST_KEY, request);

@@ -2,6 +2,7 @@ import type { Context, Exception, Span } from '@opentelemetry/api';
 import { agentContext } from '../api/active';
 import { SpanStatusCode } from '../api/trace';
 import { ATTR_DB_RESPONSE_STATUS_CODE, ATTR_ERROR_TYPE, ERROR_TYPE_VALUE_OTHER } from '../semconv';
+import { DroppedSpan, type CallDetails } from '../trace/dropped-spans';
 import { safeExceptionFor } from '../trace/withheld-errors';
 import type { InstrumentationContext } from './types';
 
@@ -41,7 +42,7 @@ export type OnSuccess = (span: Span, result: unknown) => void;
  * description the span gets (undefined for a success). A call whose end is reported twice (an
  * error, then the query's end) is recorded twice by the Outcome: a measurement keeps the first.
  */
-export interface Measurement {
+export interface Measurement extends CallDetails {
   record(failure: Failure | undefined): void;
 }
 
@@ -81,8 +82,8 @@ export function recordFailure(span: Span, error: unknown, describe: DescribeFail
   recordDescribedFailure(span, error, describe(error));
 }
 
-/** recordFailure with the description already made (shared with the call's metric). */
-function recordDescribedFailure(span: Span, error: unknown, failure: Failure): void {
+/** recordFailure with the description already made (shared with the call's metric, and with a dropped span kept later). */
+export function recordDescribedFailure(span: Span, error: unknown, failure: Failure): void {
   if (failure.exception !== undefined) span.recordException(failure.exception);
   if (failure.type !== undefined) span.setAttribute(ATTR_ERROR_TYPE, failure.type);
   if (failure.statusCode !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, failure.statusCode);
@@ -115,7 +116,7 @@ export class Outcome {
       return;
     }
     if (!span.isRecording()) {
-      if (measurement !== undefined) this.measure(measurement, false, undefined);
+      if (measurement !== undefined || span instanceof DroppedSpan) this.measure(measurement, false, undefined, span);
       return;
     }
     try {
@@ -133,7 +134,7 @@ export class Outcome {
    */
   fail(span: Span, error: unknown, measurement?: Measurement): void {
     if (!span.isRecording()) {
-      if (measurement !== undefined) this.measure(measurement, true, error);
+      if (measurement !== undefined || span instanceof DroppedSpan) this.measure(measurement, true, error, span);
       return;
     }
     let failure: Failure | undefined;
@@ -148,14 +149,17 @@ export class Outcome {
   }
 
   /**
-   * Records a call's measurement alone, for a call whose span records nothing (or that has no
-   * span): `failed` says it failed (with `error`, which may be undefined: an abort).
+   * The end of a call whose span records nothing (or that has no span): its measurement, and the
+   * outline of a span a keep rule may still record (see DroppedSpan). `failed` says it failed
+   * (with `error`, which may be undefined: an abort); the failure is described only then.
    */
-  measure(measurement: Measurement, failed: boolean, error: unknown): void {
+  measure(measurement: Measurement | undefined, failed: boolean, error: unknown, span?: Span): void {
     try {
-      measurement.record(failed ? this.describe(error) : undefined);
-    } catch (failure) {
-      this.ctx.reportError(failure);
+      const failure = failed ? this.describe(error) : undefined;
+      measurement?.record(failure);
+      if (span instanceof DroppedSpan) span.settle(measurement, failure, error);
+    } catch (agentFailure) {
+      this.ctx.reportError(agentFailure);
     }
   }
 

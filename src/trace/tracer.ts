@@ -10,6 +10,7 @@ import {
   TRACE_FLAG_SAMPLED,
   VerifiedSpanContext,
 } from '../api/trace';
+import { DroppedSpan, REQUEST_SCOPE_KEY, type RequestScope } from './dropped-spans';
 import { lastIdWords, newSpanId, newTraceId } from './id-generator';
 import { TraceIdWords, traceIdWordsFromHex } from './id-words';
 import { withoutThreshold } from './ot-trace-state';
@@ -70,7 +71,13 @@ export class AgentTracer implements Tracer {
     samplingResult.traceState = undefined;
     if (decision === SamplingDecision.Drop) {
       // Not recorded, but the new span id and the unsampled flag still propagate downstream.
-      return new NonRecordingSpan(new VerifiedSpanContext(traceId, spanId, randomFlag, traceState, false, traceIdWords, spanIdWord0, spanIdWord1));
+      const dropped = new VerifiedSpanContext(traceId, spanId, randomFlag, traceState, false, traceIdWords, spanIdWord0, spanIdWord1);
+      // Under a request a keep rule may still record, the span is kept in outline until it ends.
+      const droppedSpans = (parentContext.getValue(REQUEST_SCOPE_KEY) as RequestScope | undefined)?.droppedSpans;
+      if (droppedSpans === undefined || !droppedSpans.accepts()) return new NonRecordingSpan(dropped);
+      const span = new DroppedSpan(dropped, this, String(name), normaliseKind(options?.kind), parent, performance.now());
+      droppedSpans.add(span);
+      return span;
     }
     // A recorded span is exported with its trace id's words: those of a new trace, else the
     // parent's, worked out once per trace when the trace came from a carrier.
@@ -103,10 +110,18 @@ export class AgentTracer implements Tracer {
    * itself, not for a share of the traffic, so a backend must not count it as a sample.
    * Undefined when the span context is not one this tracer made.
    */
-  recordDropped(dropped: SpanContext, name: string, kind: ApiSpanKind, parentContext: Context, startTime: EpochMillis): Span | undefined {
+  recordDropped(
+    dropped: SpanContext,
+    name: string,
+    kind: ApiSpanKind,
+    parentSpanContext: SpanContext | undefined,
+    startTime: EpochMillis,
+  ): Span | undefined {
     if (!this.host.active || !(dropped instanceof VerifiedSpanContext) || (dropped.traceFlags & TRACE_FLAG_SAMPLED) !== 0) return undefined;
-    const candidate = getSpanContext(parentContext);
-    const parent = candidate !== undefined && isSpanContextValid(candidate) && candidate.traceId === dropped.traceId ? candidate : undefined;
+    const parent =
+      parentSpanContext !== undefined && isSpanContextValid(parentSpanContext) && parentSpanContext.traceId === dropped.traceId
+        ? parentSpanContext
+        : undefined;
     const traceState = dropped.traceState === undefined ? undefined : withoutThreshold(dropped.traceState);
     const spanContext = new VerifiedSpanContext(
       dropped.traceId,

@@ -5,7 +5,9 @@ import { named, serverOf, startFrameworkApp, stopFrameworkApp, traceOf, type Fra
 import { listen, PARENT_ID, send, TRACE_ID, type Listening } from '../helpers/http-client';
 import { receiverForEachTest, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { agentLines, FIXTURES, startApp, type App, type Preload } from '../helpers/run-app';
-import { ERROR, SERVER } from '../helpers/span-kinds';
+import { onlyOne } from '../helpers/received-spans';
+import { requirePostgres } from '../helpers/servers';
+import { CLIENT, ERROR, SERVER } from '../helpers/span-kinds';
 
 // Keep rules: a service sampling nothing of its own (parentbased_traceidratio at 0) still records
 // the requests that fail or are slow, under the ids it already propagated, and only those.
@@ -122,9 +124,10 @@ describe('keep rules under a sampler that keeps nothing', () => {
     const slow = activeSpan((await send(`${url}/slow?ms=80`)).headers['x-active-span']);
     const called = activeSpan((await send(`${url}/call`)).headers['x-active-span']);
 
-    const spans = await stopAndCollect();
+    const received = await stopAndCollect();
+    for (const span of received) expect(span.attributes['tracelet.kept_by']).toBe('slow');
+    const spans = received.filter((span) => span.kind === SERVER);
     expect(spans.map((span) => span.attributes['url.path']).sort()).toEqual(['/call', '/slow']);
-    for (const span of spans) expect(span.attributes['tracelet.kept_by']).toBe('slow');
     const slowSpan = spans.find((span) => span.attributes['url.path'] === '/slow')!;
     expect(slowSpan.spanId).toBe(slow.spanId);
     const durationMs = Number(BigInt(slowSpan.endTimeUnixNano) - BigInt(slowSpan.startTimeUnixNano)) / 1e6;
@@ -135,6 +138,13 @@ describe('keep rules under a sampler that keeps nothing', () => {
     expect(callSpan).toMatchObject({ traceId: called.traceId, spanId: called.spanId });
     expect(callSpan.attributes['http.response.status_code']).toBe(200);
     expect(callSpan.status.code).not.toBe(ERROR);
+    // With it, its http.get: the span whose id the downstream service was sent.
+    const get = onlyOne(
+      received.filter((span) => span.kind === CLIENT),
+      'one client span',
+    );
+    expect(get).toMatchObject({ traceId: called.traceId, parentSpanId: called.spanId, name: 'GET' });
+    expect(get.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200, 'server.port': downstream!.port });
   });
 
   it('the downstream service received the same trace id, flagged unsampled', async () => {
@@ -205,9 +215,72 @@ describe('keep rules with a web framework (Express 5)', () => {
     });
     const exception = server.events.find((event) => event.name === 'exception');
     expect(exception?.attributes).toMatchObject({ 'exception.type': 'TypeError', 'exception.message': 'kaboom' });
-    // The handler's own span was not recorded: only the request is kept, not its framework spans.
+    // The framework's own layers are not kept (their spans record nothing unsampled): the request span has the route and the exception.
     expect(() => named(trace, 'handler /api/boom')).toThrow();
     // The request that ended well left nothing.
     expect(running.receiver.spans.filter((span) => span.attributes['url.path'] === '/hello')).toHaveLength(0);
+  });
+});
+
+describe('keep rules record what ran under the kept request', () => {
+  it('a failed request keeps its queries and calls, with their ids, timing, attributes and failures; the one that ended well keeps nothing', async () => {
+    await requirePostgres();
+    let downstreamTraceparent = '';
+    let fail = false;
+    downstream = await listen((req, res) => {
+      downstreamTraceparent = String(req.headers.traceparent);
+      res.statusCode = fail ? 500 : 200;
+      res.end('inventory');
+    });
+    const url = await start({ DOWNSTREAM: downstream.url, OTEL_METRICS_EXPORTER: 'otlp' });
+    expect((await send(`${url}/orders`)).status).toBe(200);
+    fail = true;
+    const failed = await send(`${url}/orders`);
+    expect(failed.status).toBe(502);
+    const ran = activeSpan(failed.headers['x-active-span']);
+
+    const spans = await stopAndCollect();
+    // Only the failed request's trace, whole.
+    expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([ran.traceId]));
+    const server = onlyOne(
+      spans.filter((span) => span.kind === SERVER),
+      'one server span',
+    );
+    expect(server.spanId).toBe(ran.spanId);
+    for (const span of spans) expect(span.attributes['tracelet.kept_by']).toBe('error');
+    for (const span of spans.filter((s) => s !== server)) {
+      expect(span.parentSpanId).toBe(server.spanId);
+      expect(BigInt(span.startTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(server.startTimeUnixNano));
+      expect(BigInt(span.endTimeUnixNano)).toBeLessThanOrEqual(BigInt(server.endTimeUnixNano));
+    }
+
+    const queries = spans.filter((span) => span.attributes['db.system.name'] === 'postgresql' && span.kind === CLIENT && span.name !== 'pg.connect');
+    // The malformed statement has no summary: its span is named after the database system.
+    expect(queries.map((span) => span.name)).toEqual(['SELECT', 'postgresql']);
+    expect(queries[0]!.attributes).toMatchObject({
+      'db.namespace': 'test',
+      'db.query.summary': 'SELECT',
+      'server.address': '127.0.0.1',
+      'server.port': 5432,
+    });
+    expect(queries[0]!.status.code).not.toBe(ERROR);
+    expect(queries[1]!.attributes).toMatchObject({ 'error.type': '42601', 'db.response.status_code': '42601', 'db.namespace': 'test' });
+    expect(queries[1]!.attributes['db.query.summary']).toBeUndefined();
+    expect(queries[1]!.status.code).toBe(ERROR);
+
+    // The call downstream keeps the span id it propagated: the downstream's own spans join the trace.
+    const call = onlyOne(
+      spans.filter((span) => span.kind === CLIENT && span.attributes['http.request.method'] === 'GET'),
+      'one fetch span',
+    );
+    const [, traceId, parentId] = downstreamTraceparent.split('-');
+    expect({ traceId: call.traceId, spanId: call.spanId }).toEqual({ traceId, spanId: parentId });
+    expect(call.attributes).toMatchObject({
+      'http.response.status_code': 500,
+      'error.type': '500',
+      'server.address': '127.0.0.1',
+      'server.port': downstream.port,
+    });
+    expect(call.status.code).toBe(ERROR);
   });
 });

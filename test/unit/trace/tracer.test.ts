@@ -429,7 +429,7 @@ describe('recordDropped: a keep rule records a span the sampler dropped', () => 
     expect(dropped.isRecording()).toBe(false);
     const startTime = Date.now() - 250;
 
-    const kept = (tracer as AgentTracer).recordDropped(dropped.spanContext(), 'GET /x', SpanKind.SERVER, parentContext, startTime)!;
+    const kept = (tracer as AgentTracer).recordDropped(dropped.spanContext(), 'GET /x', SpanKind.SERVER, parent, startTime)!;
     expect(kept.isRecording()).toBe(true);
     kept.end();
     const [span] = processor.spans;
@@ -443,7 +443,7 @@ describe('recordDropped: a keep rule records a span the sampler dropped', () => 
     const { tracer } = testProvider();
     const agentTracer = tracer as AgentTracer;
     const sampled = tracer.startSpan('sampled');
-    expect(agentTracer.recordDropped(sampled.spanContext(), 'x', SpanKind.SERVER, ROOT_CONTEXT, Date.now())).toBeUndefined();
-    expect(agentTracer.recordDropped(remoteParent(TraceFlags.NONE), 'x', SpanKind.SERVER, ROOT_CONTEXT, Date.now())).toBeUndefined();
+    expect(agentTracer.recordDropped(sampled.spanContext(), 'x', SpanKind.SERVER, undefined, Date.now())).toBeUndefined();
+    expect(agentTracer.recordDropped(remoteParent(TraceFlags.NONE), 'x', SpanKind.SERVER, undefined, Date.now())).toBeUndefined();
   });
 });
