@@ -24,6 +24,7 @@ import { installRequireHook, type WatchedModules } from './loader/require-hook';
 import { KNOWN_UNINSTRUMENTED_NAMES } from './loader/known-packages';
 import { packageManagerOf } from './loader/package-manager';
 import { UninstrumentedReporter } from './loader/uninstrumented';
+import { describeMetrics, startMetrics } from './metrics/setup';
 import { createPropagator } from './propagation/composite';
 import { detectResource } from './trace/resource';
 import { createSampler } from './trace/sampler';
@@ -102,13 +103,15 @@ function startOnce(options: StartOptions): Agent | undefined {
   registerGlobals(config, tracerProvider, contextManager);
 
   const instrumentations = selectInstrumentations(config, [...INSTRUMENTATIONS, ...(options.instrumentations ?? [])]);
+  // Before the instrumentations: the ones that read the recorder once see it set.
+  const metrics = startMetrics(config, resource);
   const stopChannels = installInstrumentations(env, instrumentations, tracerProvider, contextManager);
-  const removeExitHandlers = installExitHandlers(tracerProvider, Math.min(config.batch.exportTimeoutMs, config.otlp.timeoutMs));
+  const removeExitHandlers = installExitHandlers(tracerProvider, Math.min(config.batch.exportTimeoutMs, config.otlp.timeoutMs), metrics);
 
   diag.info(
     `${AGENT_NAME} ${AGENT_VERSION} started: service.name=${resource.serviceName}, exporter=${describeExporters(config)}, ` +
       `sampler=${tracerProvider.sampler}, propagators=${config.propagators.join(',') || 'none'}, ` +
-      `instrumentations=${instrumentations.map((i) => i.name).join(',') || 'none'}`,
+      `instrumentations=${instrumentations.map((i) => i.name).join(',') || 'none'}, metrics=${describeMetrics(config, metrics)}`,
   );
 
   return {
@@ -117,11 +120,13 @@ function startOnce(options: StartOptions): Agent | undefined {
     tracerProvider,
     contextManager,
     instrumentations: instrumentations.map((i) => i.name),
-    forceFlush: () => tracerProvider.forceFlush(),
+    async forceFlush() {
+      await Promise.all([tracerProvider.forceFlush(), metrics?.forceFlush()]);
+    },
     async shutdown() {
       stopChannels();
       removeExitHandlers();
-      await tracerProvider.shutdown();
+      await Promise.all([tracerProvider.shutdown(), metrics?.shutdown()]);
     },
   };
 }

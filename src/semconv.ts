@@ -158,3 +158,13 @@ export const ATTR_NESTJS_CONTROLLER = 'nestjs.controller';
 export const ATTR_TRACELET_KEPT_BY = 'tracelet.kept_by';
 export const TRACELET_KEPT_BY_VALUE_ERROR = 'error';
 export const TRACELET_KEPT_BY_VALUE_SLOW = 'slow';
+
+// --- attributes of metrics only (V8 runtime metrics: development; overflow: the metrics SDK specification) ---
+export const ATTR_V8JS_GC_TYPE = 'v8js.gc.type';
+export const V8JS_GC_TYPE_VALUE_MAJOR = 'major';
+export const V8JS_GC_TYPE_VALUE_MINOR = 'minor';
+export const V8JS_GC_TYPE_VALUE_INCREMENTAL = 'incremental';
+export const V8JS_GC_TYPE_VALUE_WEAKCB = 'weakcb';
+export const ATTR_V8JS_HEAP_SPACE_NAME = 'v8js.heap.space.name';
+/** The one attribute of the series that takes the measurements beyond a metric's cardinality limit. */
+export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow';

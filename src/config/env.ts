@@ -22,6 +22,12 @@ export type ExporterName = (typeof EXPORTERS)[number];
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
+export const METRICS_EXPORTERS = ['otlp', 'console'] as const;
+export type MetricsExporterName = (typeof METRICS_EXPORTERS)[number];
+
+export const METRICS_TEMPORALITIES = ['cumulative', 'delta', 'lowmemory'] as const;
+export type MetricsTemporalityPreference = (typeof METRICS_TEMPORALITIES)[number];
+
 export interface SpanLimits {
   readonly attributeCountLimit: number;
   readonly attributeValueLengthLimit: number;
@@ -38,6 +44,33 @@ export interface OtlpConfig {
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly compression: 'gzip' | 'none';
+}
+
+export interface OtlpMetricsConfig {
+  /** Full URL the metrics are POSTed to. */
+  readonly url: string;
+  readonly protocol: OtlpProtocol;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly compression: 'gzip' | 'none';
+}
+
+export interface MetricsConfig {
+  /** Empty means no metrics at all (OTEL_METRICS_EXPORTER=none, or defaulted off: see consoleTracesOnly). */
+  readonly exporters: readonly MetricsExporterName[];
+  /**
+   * OTEL_METRICS_EXPORTER was unset and traces go to the console only (or nowhere, with no OTLP
+   * endpoint set): metrics default to none rather than to an OTLP endpoint nobody configured.
+   */
+  readonly defaultedOff: boolean;
+  readonly otlp: OtlpMetricsConfig;
+  /** OTEL_METRIC_EXPORT_INTERVAL. */
+  readonly intervalMs: number;
+  /** OTEL_METRIC_EXPORT_TIMEOUT: the most one export may take. */
+  readonly exportTimeoutMs: number;
+  readonly temporality: MetricsTemporalityPreference;
+  /** TRACELET_METRICS_CARDINALITY_LIMIT: series per metric before the overflow series. */
+  readonly cardinalityLimit: number;
 }
 
 export interface BatchConfig {
@@ -63,6 +96,7 @@ export interface AgentConfig {
   readonly exporters: readonly ExporterName[];
   readonly otlp: OtlpConfig;
   readonly batch: BatchConfig;
+  readonly metrics: MetricsConfig;
   readonly limits: SpanLimits;
   /** OTEL_NODE_ENABLED_INSTRUMENTATIONS; undefined means all. */
   readonly enabledInstrumentations: readonly string[] | undefined;
@@ -77,6 +111,7 @@ export interface ParsedConfig {
 
 const DEFAULT_OTLP_BASE = 'http://localhost:4318';
 const TRACES_PATH = 'v1/traces';
+const METRICS_PATH = 'v1/metrics';
 
 /** Every default in one place. */
 export const DEFAULTS = {
@@ -96,6 +131,12 @@ export const DEFAULTS = {
   attributeValueLengthLimit: Infinity,
   eventCountLimit: 128,
   linkCountLimit: 128,
+  metricsExporters: ['otlp'] as readonly MetricsExporterName[],
+  otlpMetricsUrl: `${DEFAULT_OTLP_BASE}/${METRICS_PATH}`,
+  metricExportIntervalMs: 60_000,
+  metricExportTimeoutMs: 30_000,
+  metricsTemporality: 'cumulative' as MetricsTemporalityPreference,
+  metricsCardinalityLimit: 2_000,
 } as const;
 
 /**
@@ -129,6 +170,7 @@ export function parseConfig(env: Env): ParsedConfig {
   }
 
   const sampler = read.oneOf('OTEL_TRACES_SAMPLER', SAMPLERS, DEFAULTS.sampler);
+  const exporters = read.list('OTEL_TRACES_EXPORTER', EXPORTERS, DEFAULTS.exporters);
   const config: AgentConfig = {
     disabled: read.bool('OTEL_SDK_DISABLED'),
     logLevel: read.logLevel(),
@@ -137,7 +179,7 @@ export function parseConfig(env: Env): ParsedConfig {
     sampler,
     samplerRatio: sampler.endsWith('traceidratio') ? read.ratio('OTEL_TRACES_SAMPLER_ARG') : DEFAULTS.samplerRatio,
     propagators: read.list('OTEL_PROPAGATORS', PROPAGATORS, DEFAULTS.propagators),
-    exporters: read.list('OTEL_TRACES_EXPORTER', EXPORTERS, DEFAULTS.exporters),
+    exporters,
     otlp: {
       tracesUrl: read.otlpTracesUrl(),
       protocol: read.otlpProtocol(),
@@ -158,11 +200,59 @@ export function parseConfig(env: Env): ParsedConfig {
       maxExportBatchSize,
       exportTimeoutMs: read.positiveInt('OTEL_BSP_EXPORT_TIMEOUT', DEFAULTS.exportTimeoutMs),
     },
+    metrics: parseMetricsConfig(env, exporters, warnings),
     limits,
     enabledInstrumentations: read.names('OTEL_NODE_ENABLED_INSTRUMENTATIONS'),
     disabledInstrumentations: read.names('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? [],
   };
   return { config, warnings };
+}
+
+/** Variables only metrics read: their bad values are reported here (the shared ones are reported by the trace settings). */
+const METRICS_VARIABLE = /^(OTEL_METRICS?_|OTEL_EXPORTER_OTLP_METRICS_|TRACELET_METRICS_)/;
+
+/**
+ * The metrics settings. The general OTEL_EXPORTER_OTLP_* variables apply unless a _METRICS_ one
+ * says otherwise, as for traces. OTEL_METRICS_EXPORTER defaults to otlp, except when traces go to
+ * the console only, or nowhere and no endpoint is set: then nobody configured an OTLP endpoint,
+ * and metrics are not sent to one.
+ */
+function parseMetricsConfig(env: Env, traceExporters: readonly ExporterName[], warnings: string[]): MetricsConfig {
+  const own: string[] = [];
+  const read = new EnvReader(env, own);
+  // Unset OTEL_METRICS_EXPORTER follows the traces: off when they go to the console only, or
+  // nowhere with no OTLP endpoint configured (nobody asked for a collector at localhost:4318).
+  const consoleTracesOnly = traceExporters.length === 1 && traceExporters[0] === 'console';
+  const noTracesNoEndpoint =
+    traceExporters.length === 0 &&
+    read.string('OTEL_EXPORTER_OTLP_ENDPOINT') === undefined &&
+    read.string('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') === undefined;
+  const defaultedOff = read.string('OTEL_METRICS_EXPORTER') === undefined && (consoleTracesOnly || noTracesNoEndpoint);
+  const exporters = defaultedOff ? [] : read.list('OTEL_METRICS_EXPORTER', METRICS_EXPORTERS, DEFAULTS.metricsExporters);
+  const config: MetricsConfig = {
+    exporters,
+    defaultedOff,
+    otlp: {
+      url: read.otlpSignalUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', METRICS_PATH, DEFAULTS.otlpMetricsUrl),
+      protocol: read.otlpSignalProtocol('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'),
+      headers: {
+        ...read.keyValues('OTEL_EXPORTER_OTLP_HEADERS'),
+        ...read.keyValues('OTEL_EXPORTER_OTLP_METRICS_HEADERS'),
+      },
+      timeoutMs: read.positiveInt('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', read.positiveInt('OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULTS.otlpTimeoutMs)),
+      compression: read.oneOf(
+        'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION',
+        ['gzip', 'none'] as const,
+        read.oneOf('OTEL_EXPORTER_OTLP_COMPRESSION', ['gzip', 'none'] as const, 'none'),
+      ),
+    },
+    intervalMs: read.positiveInt('OTEL_METRIC_EXPORT_INTERVAL', DEFAULTS.metricExportIntervalMs),
+    exportTimeoutMs: read.positiveInt('OTEL_METRIC_EXPORT_TIMEOUT', DEFAULTS.metricExportTimeoutMs),
+    temporality: read.oneOf('OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', METRICS_TEMPORALITIES, DEFAULTS.metricsTemporality),
+    cardinalityLimit: read.positiveInt('TRACELET_METRICS_CARDINALITY_LIMIT', DEFAULTS.metricsCardinalityLimit),
+  };
+  for (const warning of own) if (METRICS_VARIABLE.test(warning)) warnings.push(warning);
+  return config;
 }
 
 /**
@@ -305,14 +395,19 @@ export class EnvReader {
   }
 
   otlpTracesUrl(): string {
-    const specific = this.url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-    if (specific !== undefined) return specific;
-    const base = this.url('OTEL_EXPORTER_OTLP_ENDPOINT');
-    if (base === undefined) return DEFAULTS.otlpTracesUrl;
-    return base.endsWith('/') ? `${base}${TRACES_PATH}` : `${base}/${TRACES_PATH}`;
+    return this.otlpSignalUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', TRACES_PATH, DEFAULTS.otlpTracesUrl);
   }
 
-  private url(name: string): string | undefined {
+  /** The signal's own endpoint as is, else the general endpoint with the signal's path appended. */
+  otlpSignalUrl(specificName: string, path: string, fallback: string): string {
+    const specific = this.url(specificName, fallback);
+    if (specific !== undefined) return specific;
+    const base = this.url('OTEL_EXPORTER_OTLP_ENDPOINT', fallback);
+    if (base === undefined) return fallback;
+    return base.endsWith('/') ? `${base}${path}` : `${base}/${path}`;
+  }
+
+  private url(name: string, fallback: string): string | undefined {
     const value = this.string(name);
     if (value === undefined) return undefined;
     try {
@@ -321,14 +416,18 @@ export class EnvReader {
     } catch {
       // reported below
     }
-    this.reject(name, value, 'an http:// or https:// URL', DEFAULTS.otlpTracesUrl);
+    this.reject(name, value, 'an http:// or https:// URL', fallback);
     return undefined;
   }
 
   otlpProtocol(): OtlpProtocol {
+    return this.otlpSignalProtocol('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+  }
+
+  /** The signal's own protocol variable when set, else OTEL_EXPORTER_OTLP_PROTOCOL. */
+  otlpSignalProtocol(specificName: string): OtlpProtocol {
     const allowed = ['http/protobuf', 'http/json'] as const;
-    const name =
-      this.string('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+    const name = this.string(specificName) !== undefined ? specificName : 'OTEL_EXPORTER_OTLP_PROTOCOL';
     const value = this.string(name);
     if (value === 'grpc') {
       this.warnings.push(

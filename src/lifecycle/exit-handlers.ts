@@ -10,10 +10,19 @@ export interface Flushable {
   flushAtExit(timeoutMs: number): void;
 }
 
+/** The metrics flushed alongside the spans: a last collection and export. */
+export interface MetricsFlushable {
+  /** True when something was recorded (or time passed) since the last export. */
+  hasPendingMetrics(): boolean;
+  forceFlush(): Promise<void>;
+  /** Synchronous, for the 'exit' event. */
+  flushAtExit(timeoutMs: number): void;
+}
+
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /**
- * Flushes pending spans when the process ends, without changing how it ends:
+ * Flushes pending spans (and metrics, when on) when the process ends, without changing how it ends:
  * - beforeExit (the event loop ran dry): an asynchronous flush, holding the loop open meanwhile;
  * - exit (process.exit(), an uncaught exception, or after beforeExit): a synchronous last flush;
  * - SIGTERM/SIGINT: when the application listens for the signal, it decides what happens and we
@@ -21,7 +30,7 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  *   flush by re-raising the signal with our listener removed.
  * Every flush is bounded by timeoutMs. Returns a function that removes the handlers.
  */
-export function installExitHandlers(target: Flushable, timeoutMs: number): () => void {
+export function installExitHandlers(target: Flushable, timeoutMs: number, metrics?: MetricsFlushable): () => void {
   let flushing: Promise<void> | undefined;
 
   const flush = (): Promise<void> => {
@@ -33,7 +42,8 @@ export function installExitHandlers(target: Flushable, timeoutMs: number): () =>
         deadline = setTimeout(resolve, timeoutMs);
         deadline.unref();
       });
-      flushing = Promise.race([target.forceFlush().catch(() => undefined), timedOut]).finally(() => {
+      const flushed = Promise.all([target.forceFlush().catch(() => undefined), metrics?.forceFlush().catch(() => undefined)]);
+      flushing = Promise.race([flushed.then(() => undefined), timedOut]).finally(() => {
         clearTimeout(keepAlive);
         clearTimeout(deadline);
         flushing = undefined;
@@ -45,7 +55,7 @@ export function installExitHandlers(target: Flushable, timeoutMs: number): () =>
 
   // Only with work to do: a flush started for nothing would keep re-arming beforeExit.
   const onBeforeExit = (): void => {
-    if (target.hasPendingSpans()) void flush();
+    if (target.hasPendingSpans() || metrics?.hasPendingMetrics() === true) void flush();
   };
 
   const onExit = (): void => {
@@ -54,6 +64,11 @@ export function installExitHandlers(target: Flushable, timeoutMs: number): () =>
       target.flushAtExit(timeoutMs);
     } catch (error) {
       diag.error(`could not flush spans at exit: ${String(error)}`);
+    }
+    try {
+      metrics?.flushAtExit(timeoutMs);
+    } catch (error) {
+      diag.error(`could not flush metrics at exit: ${String(error)}`);
     }
   };
 

@@ -13,7 +13,7 @@ import { CALL_KINDS, CALL_VARIANTS, callAgentEnv } from './micro.mjs';
 import { SCENARIOS, VARIANTS } from './throughput.mjs';
 
 export const HAS_CALLGRIND = commandWorks('valgrind', ['--version']) && commandWorks('callgrind_control', ['--version']);
-export const INSTRUCTION_VARIANTS = ['baseline', 'als', 'unsampled', 'agent'];
+export const INSTRUCTION_VARIANTS = ['baseline', 'als', 'unsampledTracingOnly', 'unsampled', 'agent'];
 
 // BENCH_CALLGRIND_SCALE (default 1) scales every count below, to try the section quickly.
 const SCALE = Number(process.env.BENCH_CALLGRIND_SCALE ?? 1);

@@ -24,6 +24,22 @@ export async function measureCore({ node, quick }) {
   return runJson({ node, script: outfile, args: quick ? ['50', '1'] : ['400', '7'] });
 }
 
+/** The request duration metrics: ns per record and heap over a million records (test/bench/micro/metrics.ts). */
+export async function measureMetrics({ node, quick }) {
+  mkdirSync(CACHE, { recursive: true });
+  const outfile = join(CACHE, 'metrics.cjs');
+  await build({
+    entryPoints: [join(REPO_ROOT, 'test', 'bench', 'micro', 'metrics.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18.19',
+    logLevel: 'warning',
+  });
+  return runJson({ node, script: outfile, preload: ['--expose-gc'], args: quick ? ['50', '1'] : ['400', '7'] });
+}
+
 /**
  * Calls/s and CPU µs per call of each client call: bare, inside one AsyncLocalStorage (the
  * platform's floor for context propagation), with the agent sampling nothing (the calls of the

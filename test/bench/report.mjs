@@ -18,6 +18,10 @@ export const BUDGETS = {
   callMicros: 5,
   /** Sampling off: CPU per request above the AsyncLocalStorage-only variant. */
   unsampledMicros: 1,
+  /** Recording a request's duration metric (and checking the keep rules), sampled or not: well under a microsecond. */
+  metricsMicros: 0.5,
+  /** Heap a duration record allocates, averaged over a million records of repeated attribute sets. */
+  metricsBytesPerRecord: 1,
   /** Sampled at 100%: CPU per request above the AsyncLocalStorage-only variant, per span. */
   perSpanMicros: 3,
 };
@@ -128,6 +132,24 @@ export function budgetRows(results) {
       verdict(growth <= BUDGETS.outageGrowthBytes),
     ]);
   }
+  const metrics = results.micro?.metrics;
+  if (metrics) {
+    for (const [name, nanos] of Object.entries(metrics.results)) {
+      rows.push([
+        `${name.replace(/ record, ns$/, '')}: recording one request (micro-benchmark)`,
+        `${fixed(nanos / 1000, 3)} µs`,
+        `≤ ${BUDGETS.metricsMicros} µs`,
+        verdict(nanos / 1000 <= BUDGETS.metricsMicros),
+      ]);
+    }
+    const allocated = Math.max(...Object.values(metrics.heap).map((heap) => heap.allocatedBytes)) / metrics.records;
+    rows.push([
+      `Duration metrics: heap allocated per record over ${fixed(metrics.records)} records of repeated attribute sets`,
+      `${fixed(allocated, 2)} bytes`,
+      `≤ ${BUDGETS.metricsBytesPerRecord} byte (nothing per request)`,
+      verdict(allocated <= BUDGETS.metricsBytesPerRecord),
+    ]);
+  }
   if (results.footprint) {
     rows.push([
       'Production install footprint',
@@ -205,10 +227,13 @@ function cpuCell(runs, variant) {
 function instructionBudgetRows(results, scenario) {
   const rate = instructionRate(results, scenario.id);
   if (!Number.isFinite(rate)) return [];
-  const { als, unsampled, agent } = results.instructions.scenarios.find((counted) => counted.scenario.id === scenario.id).variants;
+  const { als, unsampledTracingOnly, unsampled, agent } = results.instructions.scenarios.find(
+    (counted) => counted.scenario.id === scenario.id,
+  ).variants;
   const spans = agent.spans / agent.requests;
   const added = agent.instructions - als.instructions;
   const above = unsampled.instructions - als.instructions;
+  const measuring = unsampledTracingOnly === undefined ? undefined : unsampled.instructions - unsampledTracingOnly.instructions;
   return [
     [
       `${scenario.title} per request above AsyncLocalStorage only, ${fixed(spans, 0)} spans (callgrind ≈ µs)`,
@@ -222,6 +247,16 @@ function instructionBudgetRows(results, scenario) {
       `≤ ${BUDGETS.unsampledMicros} µs`,
       verdict(above / rate <= BUDGETS.unsampledMicros && als.valid && unsampled.valid),
     ],
+    ...(measuring === undefined
+      ? []
+      : [
+          [
+            `${scenario.title} per request, sampling off: what the duration metric and the keep rules add (callgrind ≈ µs)`,
+            instructionsAndMicros(measuring, rate),
+            `≤ ${BUDGETS.metricsMicros} µs`,
+            verdict(measuring / rate <= BUDGETS.metricsMicros && unsampled.valid && unsampledTracingOnly.valid),
+          ],
+        ]),
   ];
 }
 
@@ -382,7 +417,7 @@ const CALL_TITLES = {
   ioredis: 'ioredis `GET`',
 };
 
-function microSection({ core, calls }) {
+function microSection({ core, metrics, calls }) {
   return [
     '## Micro-benchmarks',
     '',
@@ -390,6 +425,21 @@ function microSection({ core, calls }) {
       ['operation', 'ops/s', 'µs per op'],
       Object.entries(core.results).map(([name, ops]) => [name, fixed(ops), fixed(1e6 / ops, 3)]),
     ),
+    ...(metrics
+      ? [
+          '',
+          `Duration metrics, recorded for every request and call, sampled or not: ${fixed(metrics.records)} records over ${fixed(metrics.series.server)} / ${fixed(metrics.series.client)} / ${fixed(metrics.series.db)} attribute sets (server / client / database); heap allocated over the whole run (a record of a set seen before allocates nothing).`,
+          '',
+          table(
+            ['metric', 'ns per record', 'heap allocated, bytes'],
+            Object.entries(metrics.results).map(([name, nanos], i) => [
+              name.replace(/ record, ns$/, ''),
+              fixed(nanos, 0),
+              fixed(Object.values(metrics.heap)[i].allocatedBytes),
+            ]),
+          ),
+        ]
+      : []),
     '',
     `The 512-span batch encodes to ${fixed(core.encodedBytes / 1024, 1)} KiB: ${fixed(1e6 / core.results['OTLP protobuf encode, 512-span batch'] / 512, 2)} µs per span.`,
     '',

@@ -23,7 +23,7 @@ import { PeerReceiver } from './lib/peer-receiver.mjs';
 import { CountingReceiver } from './lib/receiver.mjs';
 import { CLIENT_CPU, LOAD_GENERATOR, PINNING, REPO_ROOT } from './lib/processes.mjs';
 import { measureOutage } from './memory.mjs';
-import { measureCalls, measureCore } from './micro.mjs';
+import { measureCalls, measureCore, measureMetrics } from './micro.mjs';
 import { addPeerVariants, measurePeerFirstResponse, peerInstalls, peerStderr, peerVersions } from './peers.mjs';
 import { renderReport } from './report.mjs';
 import { measureEmptyStartup, measureFirstResponse } from './startup.mjs';
@@ -141,6 +141,7 @@ try {
     log('micro-benchmarks');
     results.micro = {
       core: await measureCore({ node, quick }),
+      metrics: await measureMetrics({ node, quick }),
       calls: await measureCalls({ node, rounds: quick ? 1 : 5, seconds: quick ? 0.5 : 3, warmupMs: quick ? 300 : 1500, log }),
     };
   }

@@ -43,6 +43,13 @@ export const VARIANTS = {
     env: { OTEL_TRACES_SAMPLER: 'always_off' },
     agent: true,
   },
+  // What the agent was before metrics and keep rules: sampling off, nothing measured per request.
+  unsampledTracingOnly: {
+    title: 'agent, sampler always_off, metrics and keep rules off',
+    preload: () => ['--import', REGISTER_MJS],
+    env: { OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: 'none', TRACELET_KEEP_ERRORS: 'false' },
+    agent: true,
+  },
   ratio: {
     title: 'agent, sampler parentbased_traceidratio 0.01',
     preload: () => ['--import', REGISTER_MJS],

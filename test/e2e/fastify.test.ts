@@ -9,6 +9,7 @@ import {
   type FrameworkApp,
   expectSameAnswers,
   type AppRequest,
+  keptStatusesOf,
 } from '../helpers/framework-app';
 import { send } from '../helpers/http-client';
 import type { Preload } from '../helpers/run-app';
@@ -179,7 +180,7 @@ for (const major of [4, 5] as const) {
         expect(serverOf(nope).attributes['http.route']).toBeUndefined();
       });
 
-      it('runs every hook and handler style of an unsampled request as usual, records nothing and propagates the trace', async () => {
+      it('runs every hook and handler style of an unsampled request as usual, records only the failed ones (keep rule) and propagates the trace', async () => {
         const traceId = `${major}${script.length}`.padEnd(32, 'a');
         const headers = { traceparent: `00-${traceId}-00f067aa0ba902b7-00` };
         expect(await send(`${running.url}/api/users/u${major}`, { headers })).toMatchObject({
@@ -194,10 +195,10 @@ for (const major of [4, 5] as const) {
         // The handler's unsampled span is the upstream call's parent: same trace, not sampled.
         expect(upstreamTraceparents.get(`u${major}`)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
         expect(upstreamTraceparents.get(`u${major}`)).not.toContain('00f067aa0ba902b7');
-        // A sampled request after them is exported; nothing of the unsampled trace ever is.
+        // A sampled request after them is exported; of the unsampled trace, only what the keep rule recorded.
         await send(`${running.url}/api/users/after-u${major}`);
         await traceOf(running, `/api/users/after-u${major}`, 8);
-        expect(running.receiver.spans.filter((s) => s.traceId === traceId)).toEqual([]);
+        expect(keptStatusesOf(running, traceId)).toEqual([500, 500]);
       });
 
       it('keeps 50 concurrent requests apart', async () => {

@@ -10,6 +10,7 @@ import {
   type FrameworkApp,
   expectSameAnswers,
   type AppRequest,
+  keptStatusesOf,
 } from '../helpers/framework-app';
 import { send } from '../helpers/http-client';
 import { onlyOne } from '../helpers/received-spans';
@@ -199,7 +200,7 @@ for (const major of [2, 3] as const) {
         expect(serverOf(unavailable).attributes).toMatchObject({ 'error.type': 'RangeError', 'http.response.status_code': 503 });
       });
 
-      it('runs an unsampled request as usual, records nothing and propagates the trace', async () => {
+      it('runs an unsampled request as usual, records only the failed one (keep rule) and propagates the trace', async () => {
         const traceId = `${major}${script.length}`.padEnd(32, 'c');
         const headers = { traceparent: `00-${traceId}-00f067aa0ba902b7-00` };
         expect(await send(`${running.url}/api/users/u${major}`, { headers })).toMatchObject({
@@ -214,10 +215,10 @@ for (const major of [2, 3] as const) {
         // Same trace, not sampled, parented to the (unrecorded) server span.
         expect(upstreamTraceparents.get(`u${major}`)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
         expect(upstreamTraceparents.get(`u${major}`)).not.toContain('00f067aa0ba902b7');
-        // A sampled request after them is exported; nothing of the unsampled trace ever is.
+        // A sampled request after them is exported; of the unsampled trace, only what the keep rule recorded.
         await send(`${running.url}/api/users/after-u${major}`);
         await traceOf(running, `/api/users/after-u${major}`, 3);
-        expect(running.receiver.spans.filter((s) => s.traceId === traceId)).toEqual([]);
+        expect(keptStatusesOf(running, traceId)).toEqual([500]);
       });
 
       it('keeps 50 concurrent requests apart', async () => {

@@ -9,6 +9,7 @@ import {
   type FrameworkApp,
   expectSameAnswers,
   type AppRequest,
+  keptStatusesOf,
 } from '../helpers/framework-app';
 import { send } from '../helpers/http-client';
 import { nestInstall, nestRunsOnAppNode, startNestApp, type NestAdapter, type NestMajor } from '../helpers/nest-app';
@@ -215,7 +216,7 @@ for (const [major, adapter] of PAIRS) {
         expect(trace).toHaveLength(1);
       });
 
-      it('runs an unsampled request as usual, records nothing and propagates the trace', async () => {
+      it('runs an unsampled request as usual, records only the failed one (keep rule) and propagates the trace', async () => {
         const traceId = `${major}${adapter.length}${script.length}`.padEnd(32, 'b');
         const headers = { traceparent: `00-${traceId}-00f067aa0ba902b7-00` };
         const id = `u${major}${adapter}${preload}`;
@@ -230,7 +231,7 @@ for (const [major, adapter] of PAIRS) {
         expect(upstreamTraceparents.get(id)).not.toContain('00f067aa0ba902b7');
         await send(`${running.url}/api/articles/after-${id}`);
         await traceOf(running, `/api/articles/after-${id}`, 3);
-        expect(running.receiver.spans.filter((s) => s.traceId === traceId)).toEqual([]);
+        expect(keptStatusesOf(running, traceId)).toEqual([500]);
       });
 
       it('keeps 30 concurrent requests apart', async () => {

@@ -132,3 +132,17 @@ export async function expectSameAnswers(
     });
   }
 }
+
+/**
+ * What an unsampled trace left with the receiver: only what the default keep rule
+ * (TRACELET_KEEP_ERRORS) recorded after all, every span of it marked `tracelet.kept_by=error`.
+ * Returns the status codes of its request spans, sorted: one per failed (5xx) request sent.
+ */
+export function keptStatusesOf(running: FrameworkApp, traceId: string): number[] {
+  const spans = running.receiver.spans.filter((s) => s.traceId === traceId);
+  for (const span of spans) expect(span.attributes['tracelet.kept_by']).toBe('error');
+  return spans
+    .filter((s) => s.kind === SERVER)
+    .map((s) => s.attributes['http.response.status_code'] as number)
+    .sort();
+}

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach } from 'vitest';
-import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp-schema.mjs';
+import { ExportMetricsServiceRequest, ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp-schema.mjs';
 
 /**
  * A loopback OTLP/HTTP trace receiver for tests. It decodes protobuf with protobufjs loading the
@@ -10,7 +10,7 @@ import { ExportTraceServiceRequest, ExportTraceServiceResponse } from './otlp-sc
  * the agent's own code, and reads OTLP/JSON by the OTLP JSON rules.
  */
 
-export { ExportTraceServiceRequest, ExportTraceServiceResponse };
+export { ExportMetricsServiceRequest, ExportTraceServiceRequest, ExportTraceServiceResponse };
 
 export type AttributeMap = Record<string, unknown>;
 
@@ -79,21 +79,67 @@ export interface Reply {
 /** Decides the answer to the n-th request (0-based); default 200 with an empty response. */
 export type Responder = (request: ReceivedRequest, index: number) => Reply | undefined;
 
+/** One data point of a received metric; the fields its type has (number or histogram). */
+export interface ReceivedPoint {
+  readonly attributes: AttributeMap;
+  readonly startTimeUnixNano: string;
+  readonly timeUnixNano: string;
+  /** A gauge's or sum's value, and which member held it. */
+  readonly value?: number;
+  readonly valueType?: 'asDouble' | 'asInt';
+  readonly count?: number;
+  readonly sum?: number;
+  readonly bucketCounts?: number[];
+  readonly explicitBounds?: number[];
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** One metric as the receiver decoded it, with its resource and scope attached. */
+export interface ReceivedMetric {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly type: 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary' | 'none';
+  /** OTLP AggregationTemporality: 1 delta, 2 cumulative (0 for gauges). */
+  readonly temporality: number;
+  readonly isMonotonic: boolean;
+  readonly points: ReceivedPoint[];
+  readonly resource: AttributeMap;
+  readonly scope: { name: string; version: string };
+}
+
+export interface ReceivedMetricsRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly path: string;
+  /** The decoded ExportMetricsServiceRequest as a plain object (protobuf) or the parsed JSON. */
+  readonly message: Json;
+  readonly metrics: ReceivedMetric[];
+}
+
+/** Decides the answer to the n-th metrics request (0-based); default 200. */
+export type MetricsResponder = (request: ReceivedMetricsRequest, index: number) => Reply | undefined;
+
 export class OtlpReceiver {
   readonly requests: ReceivedRequest[] = [];
-  /** Every request that reached the receiver, including ones answered with an error. */
+  /** Every request that reached the receiver, including ones answered with an error (metrics requests not counted). */
   attempts = 0;
+  /** Metrics requests (POST /v1/metrics) answered 2xx; kept apart from the trace requests above. */
+  readonly metricsRequests: ReceivedMetricsRequest[] = [];
+  /** Every metrics request, including ones answered with an error. */
+  metricsAttempts = 0;
   private waiters: Array<() => void> = [];
 
   private constructor(
     private readonly server: Server,
     private readonly responder: Responder | undefined,
+    private readonly metricsResponder: MetricsResponder | undefined,
   ) {}
 
-  static async start(responder?: Responder, port = 0): Promise<OtlpReceiver> {
+  static async start(responder?: Responder, port = 0, metricsResponder?: MetricsResponder): Promise<OtlpReceiver> {
     let receiver: OtlpReceiver | undefined;
     const server = createServer((req, res) => receiver!.handle(req, res));
-    receiver = new OtlpReceiver(server, responder);
+    receiver = new OtlpReceiver(server, responder, metricsResponder);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return receiver;
   }
@@ -138,6 +184,20 @@ export class OtlpReceiver {
     }
   }
 
+  /** Metrics of every accepted metrics request, in arrival order. */
+  get metrics(): ReceivedMetric[] {
+    return this.metricsRequests.flatMap((request) => request.metrics);
+  }
+
+  /** What `find` makes of the metrics received so far, once it is not undefined (else an error after timeoutMs). */
+  async waitForMetrics<T>(find: (metrics: ReceivedMetric[]) => T | undefined, timeoutMs = 10_000, failure?: () => string): Promise<T> {
+    return this.waitUntil(
+      () => find(this.metrics),
+      timeoutMs,
+      failure ?? (() => `the expected metrics did not arrive; received: ${[...new Set(this.metrics.map((metric) => metric.name))].join(', ')}`),
+    );
+  }
+
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -147,6 +207,10 @@ export class OtlpReceiver {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      if ((req.url ?? '').startsWith('/v1/metrics')) {
+        this.handleMetrics(req, res, Buffer.concat(chunks));
+        return;
+      }
       const index = this.attempts++;
       let request: ReceivedRequest;
       try {
@@ -163,6 +227,24 @@ export class OtlpReceiver {
       this.waiters = [];
       for (const wake of waiters) wake();
     });
+  }
+
+  private handleMetrics(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+    const index = this.metricsAttempts++;
+    let request: ReceivedMetricsRequest;
+    try {
+      request = decodeMetricsRequest(req, raw);
+    } catch (error) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end(`undecodable: ${String(error)}`);
+      return;
+    }
+    const reply = this.metricsResponder?.(request, index) ?? { status: 200 };
+    if (reply.status >= 200 && reply.status < 300) this.metricsRequests.push(request);
+    res.writeHead(reply.status, reply.headers ?? {});
+    res.end(reply.body ?? (String(req.headers['content-type']).includes('json') ? '{}' : ''));
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }
 
@@ -317,4 +399,81 @@ function spansFromJson(message: Json): ReceivedSpan[] {
     }
   }
   return spans;
+}
+
+function decodeMetricsRequest(req: IncomingMessage, raw: Buffer): ReceivedMetricsRequest {
+  const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+  const type = String(req.headers['content-type']);
+  if (type === 'application/x-protobuf') {
+    const decoded = ExportMetricsServiceRequest.decode(body);
+    const message = ExportMetricsServiceRequest.toObject(decoded, {
+      longs: String,
+      enums: Number,
+      bytes: Array,
+      defaults: true,
+      arrays: true,
+      oneofs: true,
+    });
+    return { headers: req.headers, path: req.url ?? '', message, metrics: metricsFromObject(message, true) };
+  }
+  if (type === 'application/json') {
+    const message = JSON.parse(body.toString('utf8'));
+    return { headers: req.headers, path: req.url ?? '', message, metrics: metricsFromObject(message, false) };
+  }
+  throw new Error(`unexpected content-type ${type}`);
+}
+
+const METRIC_TYPES = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
+
+/** Reads protobufjs's object or OTLP/JSON into ReceivedMetric (one reader, two spellings of a oneof). */
+function metricsFromObject(message: Json, fromProtobuf: boolean): ReceivedMetric[] {
+  const keyValues = (list: Json[] | undefined) =>
+    attributes((list ?? []).map(({ key, value }: Json) => ({ key, value: fromProtobuf ? protobufAnyValue(value) : value })));
+  const number = (value: unknown) => (value === undefined || value === null ? undefined : Number(value));
+  const metrics: ReceivedMetric[] = [];
+  for (const resourceMetrics of message.resourceMetrics ?? []) {
+    const resource = keyValues(resourceMetrics.resource?.attributes);
+    for (const scopeMetrics of resourceMetrics.scopeMetrics ?? []) {
+      const scope = { name: scopeMetrics.scope?.name ?? '', version: scopeMetrics.scope?.version ?? '' };
+      for (const metric of scopeMetrics.metrics ?? []) {
+        const type = fromProtobuf ? (metric.data ?? 'none') : (METRIC_TYPES.find((name) => metric[name] !== undefined) ?? 'none');
+        const data = type === 'none' ? {} : metric[type];
+        const points: ReceivedPoint[] = (data.dataPoints ?? []).map((point: Json) => {
+          const valueType = fromProtobuf ? point.value : point.asDouble !== undefined ? 'asDouble' : point.asInt !== undefined ? 'asInt' : undefined;
+          return {
+            attributes: keyValues(point.attributes),
+            startTimeUnixNano: String(point.startTimeUnixNano ?? '0'),
+            timeUnixNano: String(point.timeUnixNano ?? '0'),
+            value: valueType === undefined ? undefined : Number(point[valueType]),
+            valueType,
+            count: number(point.count),
+            sum: number(point.sum),
+            bucketCounts: point.bucketCounts?.map(Number),
+            explicitBounds: point.explicitBounds?.map(Number),
+            min: number(point.min),
+            max: number(point.max),
+          };
+        });
+        metrics.push({
+          name: metric.name,
+          description: metric.description ?? '',
+          unit: metric.unit ?? '',
+          type,
+          temporality: data.aggregationTemporality ?? 0,
+          isMonotonic: data.isMonotonic ?? false,
+          points,
+          resource,
+          scope,
+        });
+      }
+    }
+  }
+  return metrics;
+}
+
+/** protobufjs's AnyValue (with its `value` oneof name) in the OTLP/JSON shape. */
+function protobufAnyValue(value: Json): Json {
+  if (value === undefined || value === null || value.value === undefined) return undefined;
+  const field = value.value as string;
+  return { [field]: field === 'arrayValue' ? { values: (value.arrayValue.values ?? []).map(protobufAnyValue) } : value[field] };
 }

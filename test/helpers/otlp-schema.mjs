@@ -13,10 +13,13 @@ const SCHEMA_DIR = dirname(createRequire(import.meta.url).resolve('@elastic/mock
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => (target.startsWith('opentelemetry/') ? join(SCHEMA_DIR, target) : target);
 root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto', { keepCase: false });
+root.loadSync('opentelemetry/proto/collector/metrics/v1/metrics_service.proto', { keepCase: false });
 root.resolveAll();
 
 export const ExportTraceServiceRequest = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 export const ExportTraceServiceResponse = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+export const ExportMetricsServiceRequest = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
+export const ExportMetricsServiceResponse = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse');
 
 /** google.rpc.Status, what a collector sends with an error (from its published definition). */
 export const RpcStatus = protobuf

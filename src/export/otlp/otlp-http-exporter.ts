@@ -1,16 +1,11 @@
 import type { OtlpConfig } from '../../config/env';
 import { diag } from '../../diag/logger';
-import { isProcessExiting } from '../../lifecycle/exiting';
-import { AGENT_NAME, AGENT_VERSION } from '../../version';
 import type { ExportResult, SpanEncoder, SpanExporter } from '../types';
-import { HttpSender, NetworkError, type HttpResponse } from './http-post';
+import { HttpSender, type HttpResponse } from './http-post';
+import { deliver, exportHeaders, gzipAsync, gzipSync, receiverMessage, truncateMessage } from './otlp-delivery';
 import { postAtExit } from './post-at-exit';
-import { decodeStatus } from './protobuf-response';
-import { backoffDelayMs, isRetryableStatus, parseRetryAfterMs } from './retry';
 
 const OK: ExportResult = { ok: true };
-
-const MAX_MESSAGE_LENGTH = 300;
 
 /**
  * Sends encoded spans over HTTP (optionally gzipped) to one collector URL. Retries 429, 502,
@@ -30,12 +25,7 @@ export class OtlpHttpExporter implements SpanExporter {
     private readonly encoding: Pick<SpanEncoder, 'contentType' | 'readResponse'>,
   ) {
     this.sender = new HttpSender(config.tracesUrl);
-    this.headers = {
-      ...config.headers,
-      'Content-Type': encoding.contentType,
-      'User-Agent': `${AGENT_NAME}/${AGENT_VERSION}`,
-      ...(config.compression === 'gzip' ? { 'Content-Encoding': 'gzip' } : {}),
-    };
+    this.headers = exportHeaders(config.headers, encoding.contentType, config.compression === 'gzip');
   }
 
   async send(encoded: Uint8Array, spanCount: number): Promise<ExportResult> {
@@ -50,7 +40,7 @@ export class OtlpHttpExporter implements SpanExporter {
 
   sendAtExit(encoded: Uint8Array, spanCount: number, timeoutMs: number): void {
     try {
-      const body = this.config.compression === 'gzip' ? zlib().gzipSync(encoded) : encoded;
+      const body = this.config.compression === 'gzip' ? gzipSync(encoded) : encoded;
       const outcome = postAtExit(this.config.tracesUrl, this.headers, body, Math.min(timeoutMs, this.config.timeoutMs));
       if ('failure' in outcome) {
         diag.warn(`${spanCount} spans could not be sent to ${this.config.tracesUrl} before exit (${outcome.failure} failure)`);
@@ -67,34 +57,17 @@ export class OtlpHttpExporter implements SpanExporter {
   }
 
   private async deliver(body: Uint8Array, spanCount: number): Promise<ExportResult> {
-    const deadline = Date.now() + this.config.timeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      let response: HttpResponse | undefined;
-      let failure: NetworkError | undefined;
-      try {
-        response = await this.sender.post({ headers: this.headers, body, timeoutMs: Math.max(1, deadline - Date.now()) });
-      } catch (error) {
-        failure = error instanceof NetworkError ? error : new NetworkError(String(error), 'ERR_NETWORK');
-      }
-      if (response !== undefined && response.status >= 200 && response.status < 300) {
-        this.delivered(response, spanCount);
+    const outcome = await deliver(this.sender, this.headers, body, this.config.timeoutMs, this.outage !== undefined);
+    switch (outcome.kind) {
+      case 'delivered':
+        this.delivered(outcome.response, spanCount);
         return OK;
-      }
-      if (response !== undefined && !isRetryableStatus(response.status)) {
-        this.rejected(response, spanCount);
-        return { ok: false, error: new Error(`HTTP ${response.status}`) };
-      }
-      const delay = parseRetryAfterMs(response?.headers['retry-after']) ?? backoffDelayMs(attempt);
-      // A collector that answers asks to be retried; one that cannot be reached while the process
-      // exits, or during a known outage, is not waited for.
-      const unreachable = failure !== undefined && (this.outage !== undefined || isProcessExiting());
-      const mayRetry = !unreachable && Date.now() + delay < deadline;
-      if (!mayRetry) {
-        const reason = failure !== undefined ? `${failure.code}: ${failure.message}` : `HTTP ${response!.status}`;
-        this.undeliverable(reason, spanCount);
-        return { ok: false, error: new Error(reason) };
-      }
-      await sleep(delay);
+      case 'rejected':
+        this.rejected(outcome.response, spanCount);
+        return { ok: false, error: new Error(`HTTP ${outcome.response.status}`) };
+      case 'undeliverable':
+        this.undeliverable(outcome.reason, spanCount);
+        return { ok: false, error: new Error(outcome.reason) };
     }
   }
 
@@ -105,7 +78,7 @@ export class OtlpHttpExporter implements SpanExporter {
     }
     const partial = this.encoding.readResponse(response.body);
     if (partial.rejectedSpans > 0 || partial.errorMessage !== '') {
-      const message = truncate(partial.errorMessage);
+      const message = truncateMessage(partial.errorMessage);
       diag.once(
         'warn',
         `otlp-partial:${message}`,
@@ -115,7 +88,7 @@ export class OtlpHttpExporter implements SpanExporter {
   }
 
   private rejected(response: HttpResponse, spanCount: number): void {
-    const message = this.collectorMessage(response);
+    const message = receiverMessage(response);
     diag.once(
       'error',
       `otlp-rejected:${response.status}:${message}`,
@@ -135,23 +108,6 @@ export class OtlpHttpExporter implements SpanExporter {
       `cannot deliver spans to ${this.config.tracesUrl} (${reason}); spans are dropped until the collector answers (check OTEL_EXPORTER_OTLP_ENDPOINT); the application is not affected`,
     );
   }
-
-  /** The collector's explanation: a google.rpc.Status (protobuf or JSON), else the text itself. */
-  private collectorMessage(response: HttpResponse): string {
-    if (response.body.length === 0) return '';
-    const type = String(response.headers['content-type'] ?? '');
-    if (type.includes('protobuf')) return truncate(decodeStatus(response.body).message);
-    const text = response.body.toString('utf8');
-    if (type.includes('json')) {
-      try {
-        const parsed = JSON.parse(text) as { message?: unknown };
-        if (typeof parsed.message === 'string') return truncate(parsed.message);
-      } catch {
-        // fall through to the raw text
-      }
-    }
-    return truncate(text.trim());
-  }
 }
 
 function hintFor(status: number): string {
@@ -161,21 +117,4 @@ function hintFor(status: number): string {
   if (status === 413) return ' (lower OTEL_BSP_MAX_EXPORT_BATCH_SIZE)';
   if (status === 415) return ' (try OTEL_EXPORTER_OTLP_PROTOCOL=http/json or http/protobuf)';
   return '';
-}
-
-function truncate(text: string): string {
-  return text.length > MAX_MESSAGE_LENGTH ? `${text.slice(0, MAX_MESSAGE_LENGTH)}…` : text;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** zlib is loaded only when compression is configured. */
-function zlib(): typeof import('node:zlib') {
-  return require('node:zlib') as typeof import('node:zlib');
-}
-
-function gzipAsync(data: Uint8Array): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => zlib().gzip(data, (error, result) => (error ? reject(error) : resolve(result))));
 }
