@@ -284,3 +284,39 @@ describe('keep rules record what ran under the kept request', () => {
     expect(call.status.code).toBe(ERROR);
   });
 });
+
+describe('metrics count every request the sampler dropped', () => {
+  it('exact request, query and call counts and failures, per route and dependency, while no trace is recorded', async () => {
+    await requirePostgres();
+    let failNext = false;
+    downstream = await listen((req, res) => {
+      res.statusCode = failNext ? 500 : 200;
+      res.end('inventory');
+    });
+    const url = await start({ DOWNSTREAM: downstream.url, OTEL_METRICS_EXPORTER: 'otlp', TRACELET_KEEP_ERRORS: 'false' });
+    for (let i = 0; i < 5; i++) expect((await send(`${url}/orders`)).status).toBe(200);
+    failNext = true;
+    for (let i = 0; i < 2; i++) expect((await send(`${url}/orders`)).status).toBe(502);
+    expect(await stopAndCollect()).toEqual([]);
+
+    const metric = (name: string) =>
+      receiver()
+        .metrics.filter((m) => m.name === name)
+        .at(-1)!;
+    const points = (name: string) => metric(name).points;
+    const count = (name: string, attributes: Record<string, unknown>) =>
+      points(name)
+        .filter((point) => Object.entries(attributes).every(([key, value]) => point.attributes[key] === value))
+        .reduce((sum, point) => sum + point.count!, 0);
+
+    expect(count('http.server.request.duration', { 'http.response.status_code': 200 })).toBe(5);
+    expect(count('http.server.request.duration', { 'http.response.status_code': 502, 'error.type': '502' })).toBe(2);
+    expect(count('db.client.operation.duration', { 'db.system.name': 'postgresql', 'db.query.summary': 'SELECT', 'db.namespace': 'test' })).toBe(7);
+    expect(count('db.client.operation.duration', { 'error.type': '42601', 'db.response.status_code': '42601' })).toBe(7);
+    expect(count('http.client.request.duration', { 'server.port': downstream.port, 'http.response.status_code': 200 })).toBe(5);
+    expect(count('http.client.request.duration', { 'server.port': downstream.port, 'error.type': '500' })).toBe(2);
+    for (const name of ['http.server.request.duration', 'db.client.operation.duration', 'http.client.request.duration']) {
+      expect(metric(name)).toMatchObject({ type: 'histogram', unit: 's', temporality: 2 });
+    }
+  });
+});
