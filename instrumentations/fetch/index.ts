@@ -40,7 +40,7 @@ import type { Span, TextMapSetter } from '@opentelemetry/api';
 import { agentContext, isTracingSuppressed, agentPropagation, setSpan, SpanKind, SpanStatusCode } from '../../src/instrumentation/api';
 import { captureHeaders, httpSpanName, normaliseMethod, describeHttpClientSpan } from '../../src/instrumentation/http-semantics';
 import { outcomeOf, type Failure, type Measurement } from '../../src/instrumentation/outcome';
-import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
+import { metricsClock, recordHttpClientDuration, requestMetrics } from '../../src/instrumentation/request-metrics';
 import type { Instrumentation, InstrumentationContext } from '../../src/instrumentation/types';
 import { SymbolSlot } from '../../src/instrumentation/symbol-slot';
 import {
@@ -112,21 +112,8 @@ class FetchMeasurement implements Measurement {
     describeHttpClientSpan(span, this.method, this.serverAddress, this.serverPort, this.statusCode, this.protocolVersion);
   }
 
-  /** error.type: the request's failure, else a 4xx or 5xx status, as on the span. */
   record(failure: Failure | undefined): void {
-    const recorder = requestMetrics.recorder;
-    if (recorder === undefined) return;
-    const status = this.statusCode;
-    const errorType = failure?.type ?? (status >= 400 ? String(status) : undefined);
-    recorder.httpClient(
-      (metricsClock() - this.start) / 1000,
-      this.method,
-      status,
-      errorType,
-      this.serverAddress,
-      this.serverPort,
-      this.protocolVersion,
-    );
+    recordHttpClientDuration(this.start, this.method, this.statusCode, failure?.type, this.serverAddress, this.serverPort, this.protocolVersion);
   }
 }
 

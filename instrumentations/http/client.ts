@@ -14,7 +14,7 @@ import {
 } from '../../src/instrumentation/http-semantics';
 import type { InstrumentationContext } from '../../src/instrumentation/types';
 import { describeError, Outcome, type DescribeFailure, type Failure, type Measurement } from '../../src/instrumentation/outcome';
-import { metricsClock, requestMetrics } from '../../src/instrumentation/request-metrics';
+import { metricsClock, recordHttpClientDuration, requestMetrics } from '../../src/instrumentation/request-metrics';
 import { wrap } from '../../src/instrumentation/wrap';
 import {
   ATTR_ERROR_TYPE,
@@ -229,16 +229,12 @@ class ClientRequestState implements EmitHook, Measurement {
    * protocol version; error.type the request's failure, else a 4xx or 5xx status, as on the span.
    */
   record(failure: Failure | undefined): void {
-    const recorder = requestMetrics.recorder;
-    if (recorder === undefined) return;
     const response = this.response;
-    const status = response?.statusCode ?? 0;
-    const errorType = failure?.type ?? (status >= 400 ? String(status) : undefined);
-    recorder.httpClient(
-      (metricsClock() - this.start) / 1000,
+    recordHttpClientDuration(
+      this.start,
       this.method,
-      status,
-      errorType,
+      response?.statusCode ?? 0,
+      failure?.type,
       this.serverAddress,
       this.serverPort,
       response?.httpVersion,

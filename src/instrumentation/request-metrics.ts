@@ -51,3 +51,22 @@ export const requestMetrics: { recorder: RequestMetricsRecorder | undefined } = 
 export function metricsClock(): number {
   return performance.now();
 }
+
+/**
+ * http.client.request.duration of a request that started at `start` (metricsClock), for http,
+ * https and fetch alike: error.type the request's failure, else a 4xx or 5xx status, as on its span.
+ */
+export function recordHttpClientDuration(
+  start: number,
+  method: string,
+  statusCode: number,
+  failureType: string | undefined,
+  serverAddress: string | undefined,
+  serverPort: number | undefined,
+  protocolVersion: string | undefined,
+): void {
+  const recorder = requestMetrics.recorder;
+  if (recorder === undefined) return;
+  const errorType = failureType ?? (statusCode >= 400 ? String(statusCode) : undefined);
+  recorder.httpClient((metricsClock() - start) / 1000, method, statusCode, errorType, serverAddress, serverPort, protocolVersion);
+}

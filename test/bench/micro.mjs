@@ -10,26 +10,20 @@ const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'tracelet-bench');
 export const CALL_KINDS = ['http', 'pg', 'mysql2', 'redis', 'ioredis'];
 
 export async function measureCore({ node, quick }) {
-  mkdirSync(CACHE, { recursive: true });
-  const outfile = join(CACHE, 'core.cjs');
-  await build({
-    entryPoints: [join(REPO_ROOT, 'test', 'bench', 'micro', 'core.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node18.19',
-    logLevel: 'warning',
-  });
-  return runJson({ node, script: outfile, args: quick ? ['50', '1'] : ['400', '7'] });
+  return runMicro({ node, name: 'core', args: quick ? ['50', '1'] : ['400', '7'] });
 }
 
 /** The request duration metrics: ns per record and heap over a million records (test/bench/micro/metrics.ts). */
 export async function measureMetrics({ node, quick }) {
+  return runMicro({ node, name: 'metrics', preload: ['--expose-gc'], args: quick ? ['50', '1'] : ['400', '7'] });
+}
+
+/** Bundles test/bench/micro/<name>.ts with the agent's sources and runs it: its JSON output. */
+async function runMicro({ node, name, preload, args }) {
   mkdirSync(CACHE, { recursive: true });
-  const outfile = join(CACHE, 'metrics.cjs');
+  const outfile = join(CACHE, `${name}.cjs`);
   await build({
-    entryPoints: [join(REPO_ROOT, 'test', 'bench', 'micro', 'metrics.ts')],
+    entryPoints: [join(REPO_ROOT, 'test', 'bench', 'micro', `${name}.ts`)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -37,7 +31,7 @@ export async function measureMetrics({ node, quick }) {
     target: 'node18.19',
     logLevel: 'warning',
   });
-  return runJson({ node, script: outfile, preload: ['--expose-gc'], args: quick ? ['50', '1'] : ['400', '7'] });
+  return runJson({ node, script: outfile, preload, args });
 }
 
 /**

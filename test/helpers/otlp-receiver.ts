@@ -268,19 +268,14 @@ export function receiverForEachTest(): () => OtlpReceiver {
   };
 }
 
+/** How protobufjs turns a decoded message into the plain object the tests read. */
+const AS_OBJECT = { longs: String, enums: Number, bytes: Array, defaults: true, arrays: true, oneofs: true };
+
 function decodeRequest(req: IncomingMessage, raw: Buffer): ReceivedRequest {
   const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
   const type = String(req.headers['content-type']);
   if (type === 'application/x-protobuf') {
-    const decoded = ExportTraceServiceRequest.decode(body);
-    const message = ExportTraceServiceRequest.toObject(decoded, {
-      longs: String,
-      enums: Number,
-      bytes: Array,
-      defaults: true,
-      arrays: true,
-      oneofs: true,
-    });
+    const message = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), AS_OBJECT);
     return { headers: req.headers, path: req.url ?? '', message, spans: spansFromJson(protobufToJsonShape(message)) };
   }
   if (type === 'application/json') {
@@ -405,15 +400,7 @@ function decodeMetricsRequest(req: IncomingMessage, raw: Buffer): ReceivedMetric
   const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
   const type = String(req.headers['content-type']);
   if (type === 'application/x-protobuf') {
-    const decoded = ExportMetricsServiceRequest.decode(body);
-    const message = ExportMetricsServiceRequest.toObject(decoded, {
-      longs: String,
-      enums: Number,
-      bytes: Array,
-      defaults: true,
-      arrays: true,
-      oneofs: true,
-    });
+    const message = ExportMetricsServiceRequest.toObject(ExportMetricsServiceRequest.decode(body), AS_OBJECT);
     return { headers: req.headers, path: req.url ?? '', message, metrics: metricsFromObject(message, true) };
   }
   if (type === 'application/json') {
