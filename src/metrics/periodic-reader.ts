@@ -9,8 +9,6 @@ import type { MetricsExporter } from './exporter';
 import type { RequestMetrics } from './request-recorder';
 import type { RuntimeMetrics } from './runtime';
 
-/** A beforeExit flush within this much of the previous export has nothing new worth a request. */
-const QUIET_AFTER_EXPORT_MS = 1_000;
 /** Exports run in a root context with tracing suppressed: they never create spans of their own. */
 const EXPORT_CONTEXT = suppressTracing(ROOT_CONTEXT);
 
@@ -31,7 +29,6 @@ export class PeriodicMetricReader {
   private timer: NodeJS.Timeout | undefined;
   private exporters: MetricsExporter[];
   private running: Promise<void> | undefined;
-  private lastExportAt: number | undefined;
   private lastRequestCount = 0;
   private stopped = false;
 
@@ -66,11 +63,14 @@ export class PeriodicMetricReader {
     this.options.runtime?.stop();
   }
 
-  /** Something recorded, or time passed, since the last export: worth a flush at exit. */
+  /**
+   * A request or call was measured since the last export: worth a flush at exit. Runtime metrics
+   * alone are not: a short-lived process that served nothing (a script, a CLI run under the agent)
+   * must not pay a synchronous export on its way out.
+   */
   hasPendingMetrics(): boolean {
     if (this.stopped) return false;
-    if (this.lastExportAt === undefined) return true;
-    return this.options.requests.totalCount() !== this.lastRequestCount || Date.now() - this.lastExportAt >= QUIET_AFTER_EXPORT_MS;
+    return this.options.requests.totalCount() !== this.lastRequestCount;
   }
 
   /** Collects and exports now, after any export under way. */
@@ -108,8 +108,6 @@ export class PeriodicMetricReader {
       .then(() => undefined)
       .catch((error: unknown) => diag.once('error', `metrics-export:${String(error)}`, `could not export metrics: ${String(error)}`))
       .finally(() => {
-        // Counted from the end: an export that took long (retries) is not followed by another at once.
-        this.lastExportAt = Date.now();
         if (this.running === run) this.running = undefined;
       });
     this.running = run;
@@ -126,7 +124,6 @@ export class PeriodicMetricReader {
     } catch (error) {
       diag.once('error', `metrics-collect:${String(error)}`, `could not collect metrics: ${String(error)}`);
     }
-    this.lastExportAt = Date.now();
     this.lastRequestCount = this.options.requests.totalCount();
     return metrics;
   }
