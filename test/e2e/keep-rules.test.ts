@@ -289,7 +289,7 @@ describe('metrics count every request the sampler dropped', () => {
   it('exact request, query and call counts and failures, per route and dependency, while no trace is recorded', async () => {
     await requirePostgres();
     let failNext = false;
-    downstream = await listen((req, res) => {
+    downstream = await listen((_req, res) => {
       res.statusCode = failNext ? 500 : 200;
       res.end('inventory');
     });
