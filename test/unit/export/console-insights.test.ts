@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { criticalPath, findInsights } from '../../../src/export/console-insights';
 import { buildTree } from '../../../src/export/console-tree';
 import type { ReadableSpan } from '../../../src/trace/types';
+import { makeSpan as makeReadableSpan, TRACE_ID } from '../../helpers/spans';
 
-const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const T0 = 1700000000000;
 
 interface SpanInit {
@@ -19,25 +19,18 @@ interface SpanInit {
   attributes?: Attributes;
 }
 
+/** A finished span of the one trace, ids and times given short (`start`/`end` in ms after T0). */
 function makeSpan(init: SpanInit): ReadableSpan {
-  const context = { traceId: TRACE_ID, spanId: init.id.padStart(16, '0'), traceFlags: 1 };
-  return {
+  return makeReadableSpan({
     name: init.name ?? init.id,
     kind: init.kind ?? SpanKind.INTERNAL,
-    spanContext: () => context,
+    context: { traceId: TRACE_ID, spanId: init.id.padStart(16, '0') },
     parentSpanId: init.parent?.padStart(16, '0'),
     parentIsRemote: init.remoteParent ?? false,
     startTime: T0 + init.start,
     endTime: T0 + init.end,
     attributes: init.attributes ?? {},
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: 0 },
-    scope: { name: 'test' },
-  };
+  });
 }
 
 const server = (end: number, init: Partial<SpanInit> = {}) =>
