@@ -18,6 +18,7 @@ import { SamplingDecision, type Sampler, type SamplingResult } from './sampler';
 import { RecordingSpan, type SpanOwner } from './span';
 import { isTracingSuppressed } from './suppress';
 import type { EpochMillis, InstrumentationScope } from './types';
+import { AGENT_NAME } from '../version';
 
 /** What a tracer needs from its provider. */
 export interface TracerHost extends SpanOwner {
@@ -30,10 +31,19 @@ export interface TracerHost extends SpanOwner {
 const samplingResult: SamplingResult = { traceState: undefined };
 
 export class AgentTracer implements Tracer {
+  /**
+   * Whether its dropped INTERNAL spans are worth an outline for the keep rules: the application's
+   * are (it ends them through the API), a web framework instrumentation's layers are not (an
+   * unsampled layer span is never ended, so its outline could never be kept).
+   */
+  private readonly outlinesInternalSpans: boolean;
+
   constructor(
     private readonly host: TracerHost,
     readonly scope: InstrumentationScope,
-  ) {}
+  ) {
+    this.outlinesInternalSpans = !scope.name.startsWith(`${AGENT_NAME}/`);
+  }
 
   startSpan(name: string, options?: SpanOptions, context?: Context): Span {
     const parentContext = context ?? agentContext.active();
@@ -75,7 +85,9 @@ export class AgentTracer implements Tracer {
       // Under a request a keep rule may still record, the span is kept in outline until it ends.
       const droppedSpans = (parentContext.getValue(REQUEST_SCOPE_KEY) as RequestScope | undefined)?.droppedSpans;
       if (droppedSpans === undefined || !droppedSpans.accepts()) return new NonRecordingSpan(dropped);
-      const span = new DroppedSpan(dropped, this, String(name), normaliseKind(options?.kind), parent, performance.now());
+      const kind = normaliseKind(options?.kind);
+      if (kind === SpanKind.INTERNAL && !this.outlinesInternalSpans) return new NonRecordingSpan(dropped);
+      const span = new DroppedSpan(dropped, this, String(name), kind, parent, performance.now());
       droppedSpans.add(span);
       return span;
     }

@@ -14,7 +14,7 @@ afterAll(() => removeContextManager());
 
 /** An unsampled request's context, as the http server makes it while a keep rule may still record it. */
 function unsampledRequest() {
-  const { tracer, processor } = testProvider({ sampler: createSampler('always_off', 1) });
+  const { tracer, processor, provider } = testProvider({ sampler: createSampler('always_off', 1) });
   const server = tracer.startSpan('GET', { kind: SpanKind.SERVER });
   const droppedSpans = new DroppedSpans();
   const request: ServerRequest & { droppedSpans: DroppedSpans | undefined } = {
@@ -27,7 +27,7 @@ function unsampledRequest() {
   };
   const context = withServerRequest(setSpan(ROOT_CONTEXT, server), request);
   const outcome = new Outcome(instrumentationContext({ name: 'kept-test' }, tracer));
-  return { tracer, processor, server, request, droppedSpans, context, outcome };
+  return { tracer, processor, provider, server, request, droppedSpans, context, outcome };
 }
 
 /** A call's measurement that also says what its span would have had. */
@@ -54,6 +54,14 @@ describe('spans dropped under an unsampled request', () => {
     expect(isOutlined(tracer.startSpan('outside'))).toBe(false);
     request.droppedSpans = undefined;
     expect(isOutlined(tracer.startSpan('after', {}, context))).toBe(false);
+  });
+
+  it('leave out the internal spans of the agent’s own instrumentations (framework layers never end unsampled), not their calls', () => {
+    const { provider, droppedSpans, context } = unsampledRequest();
+    const framework = provider.getTracer('tracelet/fastify');
+    expect(isOutlined(framework.startSpan('handler /orders', { kind: SpanKind.INTERNAL }, context))).toBe(false);
+    expect(isOutlined(framework.startSpan('GET', { kind: SpanKind.CLIENT }, context))).toBe(true);
+    expect(droppedSpans.spans.map((span) => span.name)).toEqual(['GET']);
   });
 
   it('note their end through the Outcome, with the failure described once for the metric and the span', () => {
