@@ -116,6 +116,13 @@ describe('metrics reach the collector', () => {
     });
   }
 
+  it('a process that measured no request or call exits without a metrics export', async () => {
+    const r = await start();
+    const result = await runApp({ script: join(FIXTURES, 'metrics-idle.cjs'), env: env(r) });
+    expect(result).toMatchObject({ code: 0, stdout: 'done\n' });
+    expect(r.metricsAttempts).toBe(0);
+  });
+
   it('delta temporality under OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta', async () => {
     const r = await start();
     await runApp({ script: join(FIXTURES, 'metrics-app.cjs'), env: env(r, { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta' }) });
